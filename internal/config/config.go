@@ -1,0 +1,278 @@
+// Package config holds Parley's settings: one struct with defaults, read from a YAML file, PARLEY_* environment
+// variables and command-line flags (in that order, each overriding the one before), decoded strictly and validated
+// before anything starts.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is every setting of a Parley node. Each field's comment says what it does and what it costs; the same text
+// is in config.sample.yaml.
+type Config struct {
+	// DataDir is where the embedded SQLite database and generated secrets live. Default "./parley-data".
+	DataDir  string         `yaml:"data_dir"`
+	HTTP     HTTPConfig     `yaml:"http"`
+	Database DatabaseConfig `yaml:"database"`
+	Bus      BusConfig      `yaml:"bus"`
+	Log      LogConfig      `yaml:"log"`
+	Auth     AuthConfig     `yaml:"auth"`
+	Realtime RealtimeConfig `yaml:"realtime"`
+}
+
+// HTTPConfig is the web server: the widget, the desk, the APIs and the WebSockets all share it.
+type HTTPConfig struct {
+	// Addr is the TCP address to listen on. Default "127.0.0.1:8080"; use ":443" or ":8080" behind a proxy.
+	Addr string `yaml:"addr"`
+	// PublicURL is the address visitors' browsers use to reach Parley, e.g. "https://chat.example.com". It goes into
+	// the install snippet. Empty means "derive it from each request's Host header".
+	PublicURL string `yaml:"public_url"`
+	// TrustProxy makes Parley believe X-Forwarded-Proto from a reverse proxy in front of it. Only turn it on when
+	// such a proxy exists, or clients can lie about being on HTTPS.
+	TrustProxy bool `yaml:"trust_proxy"`
+}
+
+// DatabaseConfig chooses the store.
+type DatabaseConfig struct {
+	// URL selects the database. Empty means SQLite in DataDir/parley.db. "postgres://user@host:5432/db" uses
+	// PostgreSQL (needed to run more than one node). "sqlite:///path/file.db" names another SQLite file.
+	URL string `yaml:"url"`
+	// MaxOpenConns caps the pool. More connections help PostgreSQL under load and cost memory on the server side.
+	// Default 16.
+	MaxOpenConns int `yaml:"max_open_conns"`
+}
+
+// BusConfig chooses how nodes notify each other.
+type BusConfig struct {
+	// NATSURL, when set (e.g. "nats://127.0.0.1:4222"), carries notifications between nodes over NATS. Empty means
+	// the in-process bus, which only reaches connections on this node.
+	NATSURL string `yaml:"nats_url"`
+}
+
+// LogConfig sets up log/slog.
+type LogConfig struct {
+	// Level is debug, info, warn or error. Default info.
+	Level string `yaml:"level"`
+	// Format is text (for people) or json (for log collectors). Default text.
+	Format string `yaml:"format"`
+}
+
+// AuthConfig covers agent sessions and visitor tokens.
+type AuthConfig struct {
+	// SessionTTL is how long an agent stays logged in without activity. Default 12h.
+	SessionTTL time.Duration `yaml:"session_ttl"`
+	// VisitorTokenTTL is how long a visitor's signed token is valid; the widget renews it on each page load, so a
+	// returning visitor within this time keeps their conversations. Default 720h (30 days).
+	VisitorTokenTTL time.Duration `yaml:"visitor_token_ttl"`
+	// Secret signs visitor tokens. Empty means a random secret generated once and kept in the database, shared by
+	// all nodes. Set it to rotate the key (every visitor then gets a new identity).
+	Secret string `yaml:"secret"`
+}
+
+// RealtimeConfig limits what one socket may do. Lower limits protect the server; higher ones cost memory and CPU.
+type RealtimeConfig struct {
+	// MaxFrameBytes is the largest frame accepted; a larger one gets error 102. Default 16384.
+	MaxFrameBytes int `yaml:"max_frame_bytes"`
+	// MaxMessageChars is the longest chat message, in characters. Default 4000.
+	MaxMessageChars int `yaml:"max_message_chars"`
+	// PingInterval is how often the server pings each socket. Shorter finds dead peers sooner and costs more
+	// wake-ups with many idle visitors. Default 25s.
+	PingInterval time.Duration `yaml:"ping_interval"`
+	// IdleTimeout closes a socket silent for this long (code 4002). Default 60s.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// ConnRate and ConnBurst limit messages per connection (per second, and the burst allowed). Default 5 and 20.
+	ConnRate  float64 `yaml:"conn_rate"`
+	ConnBurst int     `yaml:"conn_burst"`
+	// VisitorRate and VisitorBurst limit messages per visitor, across their tabs, on this node. Default 10 and 30.
+	VisitorRate  float64 `yaml:"visitor_rate"`
+	VisitorBurst int     `yaml:"visitor_burst"`
+	// SiteRate and SiteBurst limit messages per site on this node. Default 200 and 400.
+	SiteRate  float64 `yaml:"site_rate"`
+	SiteBurst int     `yaml:"site_burst"`
+	// SendQueue is how many frames may wait for a slow socket before it is closed (code 4001). Each waiting frame
+	// costs its size in memory. Default 256.
+	SendQueue int `yaml:"send_queue"`
+}
+
+// Default returns the settings used when nothing else is given.
+func Default() Config {
+	return Config{
+		DataDir:  "./parley-data",
+		HTTP:     HTTPConfig{Addr: "127.0.0.1:8080"},
+		Database: DatabaseConfig{MaxOpenConns: 16},
+		Log:      LogConfig{Level: "info", Format: "text"},
+		Auth:     AuthConfig{SessionTTL: 12 * time.Hour, VisitorTokenTTL: 30 * 24 * time.Hour},
+		Realtime: RealtimeConfig{
+			MaxFrameBytes: 16 << 10, MaxMessageChars: 4000,
+			PingInterval: 25 * time.Second, IdleTimeout: 60 * time.Second,
+			ConnRate: 5, ConnBurst: 20, VisitorRate: 10, VisitorBurst: 30, SiteRate: 200, SiteBurst: 400,
+			SendQueue: 256,
+		},
+	}
+}
+
+// LoadFile decodes a YAML file over c. Unknown keys are errors, so a typo never goes unnoticed.
+func (c *Config) LoadFile(path string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
+}
+
+// LoadEnv applies PARLEY_* variables. Each field's variable is its YAML path in upper case joined by underscores:
+// http.addr is PARLEY_HTTP_ADDR, bus.nats_url is PARLEY_BUS_NATS_URL.
+func (c *Config) LoadEnv(lookup func(string) (string, bool)) error {
+	return walk(reflect.ValueOf(c).Elem(), "PARLEY", func(name string, v reflect.Value) error {
+		s, ok := lookup(name)
+		if !ok {
+			return nil
+		}
+		if err := setString(v, s); err != nil {
+			return fmt.Errorf("config: %s: %w", name, err)
+		}
+		return nil
+	})
+}
+
+// EnvNames lists every environment variable LoadEnv reads, for --help.
+func EnvNames() []string {
+	var names []string
+	c := Default()
+	_ = walk(reflect.ValueOf(&c).Elem(), "PARLEY", func(name string, _ reflect.Value) error {
+		names = append(names, name)
+		return nil
+	})
+	return names
+}
+
+func walk(v reflect.Value, prefix string, fn func(string, reflect.Value) error) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
+		name := prefix + "_" + strings.ToUpper(tag)
+		f := v.Field(i)
+		if f.Kind() == reflect.Struct {
+			if err := walk(f, name, fn); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := fn(name, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func setString(v reflect.Value, s string) error {
+	switch {
+	case v.Type() == reflect.TypeOf(time.Duration(0)):
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return err
+		}
+		v.SetInt(int64(d))
+	case v.Kind() == reflect.String:
+		v.SetString(s)
+	case v.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
+		}
+		v.SetBool(b)
+	case v.Kind() == reflect.Int:
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return err
+		}
+		v.SetInt(int64(n))
+	case v.Kind() == reflect.Float64:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return err
+		}
+		v.SetFloat(f)
+	default:
+		return fmt.Errorf("unsupported type %s", v.Type())
+	}
+	return nil
+}
+
+// Validate reports every invalid setting at once.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field, why string) { errs = append(errs, fmt.Errorf("%s: %s", field, why)) }
+	if c.DataDir == "" {
+		bad("data_dir", "must not be empty")
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
+		bad("http.addr", "must be host:port, e.g. 127.0.0.1:8080")
+	}
+	if c.HTTP.PublicURL != "" {
+		u, err := url.Parse(c.HTTP.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("http.public_url", "must be an http:// or https:// URL")
+		}
+	}
+	if u := c.Database.URL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") && !strings.HasPrefix(u, "sqlite://") {
+		bad("database.url", "must start with postgres://, postgresql:// or sqlite://")
+	}
+	if c.Database.MaxOpenConns < 1 {
+		bad("database.max_open_conns", "must be at least 1")
+	}
+	if u := c.Bus.NATSURL; u != "" && !strings.HasPrefix(u, "nats://") && !strings.HasPrefix(u, "tls://") {
+		bad("bus.nats_url", "must start with nats:// or tls://")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be debug, info, warn or error")
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format", "must be text or json")
+	}
+	if c.Auth.SessionTTL < time.Minute {
+		bad("auth.session_ttl", "must be at least 1m")
+	}
+	if c.Auth.VisitorTokenTTL < time.Minute {
+		bad("auth.visitor_token_ttl", "must be at least 1m")
+	}
+	if c.Auth.Secret != "" && len(c.Auth.Secret) < 32 {
+		bad("auth.secret", "must be at least 32 characters")
+	}
+	r := c.Realtime
+	if r.MaxFrameBytes < 1024 || r.MaxFrameBytes > 1<<20 {
+		bad("realtime.max_frame_bytes", "must be between 1024 and 1048576")
+	}
+	if r.MaxMessageChars < 1 {
+		bad("realtime.max_message_chars", "must be positive")
+	}
+	if r.PingInterval < time.Second || r.IdleTimeout <= r.PingInterval {
+		bad("realtime.ping_interval", "must be at least 1s and shorter than realtime.idle_timeout")
+	}
+	if r.ConnRate <= 0 || r.VisitorRate <= 0 || r.SiteRate <= 0 || r.ConnBurst < 1 || r.VisitorBurst < 1 || r.SiteBurst < 1 {
+		bad("realtime rates", "every rate and burst must be positive")
+	}
+	if r.SendQueue < 8 {
+		bad("realtime.send_queue", "must be at least 8")
+	}
+	return errors.Join(errs...)
+}

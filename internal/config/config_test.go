@@ -1,0 +1,83 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The sample file documents every field with its default: loading it must change nothing.
+func TestSampleMatchesDefaults(t *testing.T) {
+	c := Default()
+	if err := c.LoadFile("../../config.sample.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if c != Default() {
+		t.Fatalf("config.sample.yaml differs from the defaults:\n%+v\n%+v", c, Default())
+	}
+	raw, _ := os.ReadFile("../../config.sample.yaml")
+	for _, name := range EnvNames() {
+		key := strings.ToLower(name[strings.LastIndex(name, "_")+1:])
+		if !strings.Contains(string(raw), key) {
+			t.Errorf("config.sample.yaml doesn't document %s", name)
+		}
+	}
+}
+
+func TestUnknownFieldIsAnError(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(p, []byte("http:\n  adr: 1.2.3.4:80\n"), 0o600)
+	c := Default()
+	if err := c.LoadFile(p); err == nil || !strings.Contains(err.Error(), "adr") {
+		t.Fatalf("typo accepted: %v", err)
+	}
+}
+
+func TestPrecedenceFileThenEnv(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(p, []byte("http:\n  addr: 0.0.0.0:9000\nrealtime:\n  ping_interval: 10s\nbus:\n  nats_url: nats://a:4222\n"), 0o600)
+	c := Default()
+	if err := c.LoadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"PARLEY_BUS_NATS_URL": "nats://b:4222", "PARLEY_REALTIME_CONN_RATE": "2.5", "PARLEY_HTTP_TRUST_PROXY": "true"}
+	if err := c.LoadEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTP.Addr != "0.0.0.0:9000" || c.Realtime.PingInterval != 10*time.Second || c.Bus.NATSURL != "nats://b:4222" ||
+		c.Realtime.ConnRate != 2.5 || !c.HTTP.TrustProxy {
+		t.Fatalf("got %+v", c)
+	}
+	bad := map[string]string{"PARLEY_REALTIME_SEND_QUEUE": "lots"}
+	if err := c.LoadEnv(func(k string) (string, bool) { v, ok := bad[k]; return v, ok }); err == nil {
+		t.Fatal("non-numeric PARLEY_REALTIME_SEND_QUEUE accepted")
+	}
+}
+
+func TestValidate(t *testing.T) {
+	def := Default()
+	if err := def.Validate(); err != nil {
+		t.Fatalf("defaults invalid: %v", err)
+	}
+	cases := map[string]func(*Config){
+		"addr":      func(c *Config) { c.HTTP.Addr = "nope" },
+		"db":        func(c *Config) { c.Database.URL = "mysql://x" },
+		"nats":      func(c *Config) { c.Bus.NATSURL = "http://x" },
+		"level":     func(c *Config) { c.Log.Level = "loud" },
+		"secret":    func(c *Config) { c.Auth.Secret = "short" },
+		"frame":     func(c *Config) { c.Realtime.MaxFrameBytes = 10 },
+		"ping":      func(c *Config) { c.Realtime.PingInterval = time.Hour },
+		"publicurl": func(c *Config) { c.HTTP.PublicURL = "chat.example.com" },
+	}
+	for name, mutate := range cases {
+		t.Run(name, func(t *testing.T) {
+			c := Default()
+			mutate(&c)
+			if c.Validate() == nil {
+				t.Fatal("invalid config accepted")
+			}
+		})
+	}
+}

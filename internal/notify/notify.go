@@ -1,0 +1,189 @@
+// Package notify turns what changed in the store into notices on the bus, for the sockets that show it: a
+// conversation's events and summary, typing, offers, presence and queue positions. The chat service and the
+// routing engine both announce through it; the realtime package turns notices into frames.
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/parley/parley/internal/store"
+)
+
+// Publisher is the part of the bus a Notifier needs.
+type Publisher interface {
+	Publish(ctx context.Context, subject string, data []byte) error
+}
+
+// Subjects on which connections listen.
+func VisitorSubject(visitorID string) string { return "visitor." + visitorID }
+func SiteSubject(siteID string) string       { return "site." + siteID }
+func AccountSubject(accountID string) string { return "account." + accountID }
+func GroupSubject(groupID string) string     { return "group." + groupID }
+
+// Notice kinds.
+const (
+	KindEvent        = "event"
+	KindConversation = "conversation"
+	KindTyping       = "typing"
+	KindRevoke       = "revoke"
+	KindOffer        = "offer"
+	KindOfferEnded   = "offer.ended"
+	KindPresence     = "presence"
+	KindQueue        = "queue"
+)
+
+// Notice is what goes on the bus. Connections turn it into frames.
+type Notice struct {
+	Kind string `json:"kind"`
+	// AgentID is the conversation's agent when the notice was sent ("" while nobody has it). Desks show a
+	// conversation's events only to its agent, or to everyone in its groups while it waits.
+	AgentID      string        `json:"agent_id,omitempty"`
+	Event        *EventView    `json:"event,omitempty"`
+	Conversation *SummaryView  `json:"conversation,omitempty"`
+	Typing       *TypingView   `json:"typing,omitempty"`
+	Offer        *OfferView    `json:"offer,omitempty"`
+	OfferEnded   *OfferEnded   `json:"offer_ended,omitempty"`
+	Presence     *PresenceView `json:"presence,omitempty"`
+	Queue        *QueueView    `json:"queue,omitempty"`
+	// ReceivedAt is when the frame that caused this notice reached the server (Unix nanoseconds), for the
+	// delivery latency metric.
+	ReceivedAt int64 `json:"received_at,omitempty"`
+}
+
+// TypingView says that one side is typing, or stopped.
+type TypingView struct {
+	ConversationID string `json:"conversation_id"`
+	Author         string `json:"author"`
+	Typing         bool   `json:"typing"`
+}
+
+// OfferView is an offer ringing on a desk (docs/protocol.md, OFFER).
+type OfferView struct {
+	OfferID        string      `json:"offer_id"`
+	ConversationID string      `json:"conversation_id"`
+	Channel        string      `json:"channel"`
+	Deadline       int64       `json:"deadline"`
+	Conversation   SummaryView `json:"conversation"`
+}
+
+// OfferEnded says an offer stopped ringing, and why.
+type OfferEnded struct {
+	OfferID string `json:"offer_id"`
+	Reason  string `json:"reason"`
+}
+
+// PresenceView is an agent's presence (docs/protocol.md, PRESENCE).
+type PresenceView struct {
+	AgentID   string `json:"agent_id"`
+	AgentName string `json:"agent_name"`
+	Chat      string `json:"chat"`
+	Video     string `json:"video"`
+}
+
+// QueueView is a visitor's place in the queue (docs/protocol.md, QUEUE).
+type QueueView struct {
+	ConversationID string   `json:"conversation_id"`
+	Channel        string   `json:"channel"`
+	State          string   `json:"state"`
+	Position       int      `json:"position"`
+	ETA            *ETAView `json:"eta,omitempty"`
+	Reason         string   `json:"reason,omitempty"`
+}
+
+// ETAView is an estimated wait, in a bucket.
+type ETAView struct {
+	Bucket  string `json:"bucket"`
+	Seconds *int   `json:"seconds,omitempty"`
+}
+
+// Notifier publishes notices.
+type Notifier struct {
+	st  *store.Store
+	pub Publisher
+	log *slog.Logger
+}
+
+// New builds a Notifier.
+func New(st *store.Store, pub Publisher, log *slog.Logger) *Notifier {
+	return &Notifier{st: st, pub: pub, log: log}
+}
+
+// Events tells the visitor's tabs and the site's desks about committed events.
+func (n *Notifier) Events(ctx context.Context, c store.Conversation, evs []store.Event, receivedAt time.Time) {
+	var at int64
+	if !receivedAt.IsZero() {
+		at = receivedAt.UnixNano()
+	}
+	for _, e := range evs {
+		v := ViewEvent(e)
+		no := Notice{Kind: KindEvent, AgentID: c.AgentID, Event: &v, ReceivedAt: at}
+		n.publish(ctx, VisitorSubject(c.VisitorID), no)
+		n.publish(ctx, SiteSubject(c.SiteID), no)
+	}
+}
+
+// Summary tells the site's desks that a conversation appeared, changed hands or closed.
+func (n *Notifier) Summary(ctx context.Context, convID string) {
+	sm, err := n.st.ConversationSummary(ctx, convID)
+	if err != nil {
+		n.log.Error("conversation summary", slog.String("conversation_id", convID), slog.Any("error", err))
+		return
+	}
+	v := ViewSummary(sm)
+	n.publish(ctx, SiteSubject(sm.SiteID), Notice{Kind: KindConversation, AgentID: sm.AgentID, Conversation: &v})
+}
+
+// Typing tells one side that the other is typing.
+func (n *Notifier) Typing(ctx context.Context, subject, agentID string, t TypingView) {
+	n.publish(ctx, subject, Notice{Kind: KindTyping, AgentID: agentID, Typing: &t})
+}
+
+// Revoke asks an account's desks to re-check their sessions.
+func (n *Notifier) Revoke(ctx context.Context, accountID string) {
+	n.publish(ctx, AccountSubject(accountID), Notice{Kind: KindRevoke})
+}
+
+// Offer rings an agent's desk.
+func (n *Notifier) Offer(ctx context.Context, o store.Offer) {
+	sm, err := n.st.ConversationSummary(ctx, o.ConversationID)
+	if err != nil {
+		n.log.Error("offer summary", slog.String("conversation_id", o.ConversationID), slog.Any("error", err))
+		return
+	}
+	v := OfferView{OfferID: o.ID, ConversationID: o.ConversationID, Channel: o.Channel, Deadline: o.Deadline.UnixMilli(), Conversation: ViewSummary(sm)}
+	n.publish(ctx, AccountSubject(o.AgentID), Notice{Kind: KindOffer, Offer: &v})
+}
+
+// OfferEnded stops an offer ringing.
+func (n *Notifier) OfferEnded(ctx context.Context, o store.Offer) {
+	n.publish(ctx, AccountSubject(o.AgentID), Notice{Kind: KindOfferEnded, OfferEnded: &OfferEnded{OfferID: o.ID, Reason: o.State}})
+}
+
+// Presence tells the agent and their groups' desks about a presence change.
+func (n *Notifier) Presence(ctx context.Context, p store.Presence, name string, groupIDs []string) {
+	v := PresenceView{AgentID: p.AccountID, AgentName: name, Chat: p.Chat, Video: p.Video}
+	no := Notice{Kind: KindPresence, Presence: &v}
+	n.publish(ctx, AccountSubject(p.AccountID), no)
+	for _, g := range groupIDs {
+		n.publish(ctx, GroupSubject(g), no)
+	}
+}
+
+// Queue tells a visitor where their request stands.
+func (n *Notifier) Queue(ctx context.Context, visitorID string, q QueueView) {
+	n.publish(ctx, VisitorSubject(visitorID), Notice{Kind: KindQueue, Queue: &q})
+}
+
+func (n *Notifier) publish(ctx context.Context, subject string, no Notice) {
+	data, err := json.Marshal(no)
+	if err == nil {
+		err = n.pub.Publish(ctx, subject, data)
+	}
+	if err != nil {
+		// The bus only notifies: a connection that misses this catches up from the store when it resumes.
+		n.log.Warn("publish", slog.String("subject", subject), slog.Any("error", err))
+	}
+}

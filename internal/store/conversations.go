@@ -1,0 +1,400 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Conversation statuses.
+const (
+	StatusOpen   = "open"
+	StatusClosed = "closed"
+)
+
+// Event types, the entries of a conversation's transcript.
+const (
+	EventMessage  = "message"
+	EventAssigned = "assigned"
+	EventEnded    = "ended"
+)
+
+// Authors of events.
+const (
+	AuthorVisitor = "visitor"
+	AuthorAgent   = "agent"
+	AuthorBot     = "bot"
+	AuthorSystem  = "system"
+)
+
+// Conversation is one thread between a visitor of a site and the company.
+type Conversation struct {
+	ID        string
+	SiteID    string
+	VisitorID string
+	Status    string
+	AgentID   string // "" while nobody has taken it
+	LastSeq   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	ClosedAt  time.Time // zero while open
+}
+
+// Event is one numbered entry of a conversation: a message, an assignment, its end. Seq runs 1, 2, 3, ... in each
+// conversation, with no gaps.
+type Event struct {
+	ConversationID string
+	Seq            int64
+	Type           string
+	Author         string
+	AuthorID       string
+	AuthorName     string
+	Body           string
+	ClientMsgID    string
+	CreatedAt      time.Time
+}
+
+// Appended is the outcome of a write that added events to a conversation.
+type Appended struct {
+	Conversation Conversation
+	// Events holds what was committed, in seq order. For a duplicate, it holds the event first stored.
+	Events []Event
+	// Created is true when the write opened a new conversation.
+	Created bool
+	// Duplicate is true when the client_msg_id was already stored: nothing new was written.
+	Duplicate bool
+}
+
+const convCols = "id, site_id, visitor_id, status, agent_id, last_seq, created_at, updated_at, closed_at"
+
+func scanConv(sc interface{ Scan(...any) error }) (Conversation, error) {
+	var c Conversation
+	var agent sql.NullString
+	var closed sql.NullInt64
+	var created, updated int64
+	if err := sc.Scan(&c.ID, &c.SiteID, &c.VisitorID, &c.Status, &agent, &c.LastSeq, &created, &updated, &closed); err != nil {
+		return Conversation{}, notFound(err)
+	}
+	c.AgentID = agent.String
+	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
+	if closed.Valid {
+		c.ClosedAt = fromMS(closed.Int64)
+	}
+	return c, nil
+}
+
+const eventCols = "conversation_id, seq, type, author, author_id, author_name, body, client_msg_id, created_at"
+
+func scanEvent(sc interface{ Scan(...any) error }) (Event, error) {
+	var e Event
+	var cmid sql.NullString
+	var created int64
+	if err := sc.Scan(&e.ConversationID, &e.Seq, &e.Type, &e.Author, &e.AuthorID, &e.AuthorName, &e.Body, &cmid, &created); err != nil {
+		return Event{}, notFound(err)
+	}
+	e.ClientMsgID = cmid.String
+	e.CreatedAt = fromMS(created)
+	return e, nil
+}
+
+// Conversation returns a conversation by id.
+func (s *Store) Conversation(ctx context.Context, id string) (Conversation, error) {
+	return scanConv(s.q().row(ctx, "SELECT "+convCols+" FROM conversations WHERE id = ?", id))
+}
+
+// OpenConversation returns the visitor's open conversation on a site.
+func (s *Store) OpenConversation(ctx context.Context, siteID, visitorID string) (Conversation, error) {
+	return scanConv(s.q().row(ctx, "SELECT "+convCols+" FROM conversations WHERE site_id = ? AND visitor_id = ? AND status = ?",
+		siteID, visitorID, StatusOpen))
+}
+
+// Events returns a conversation's events after seq, in order, at most limit of them.
+func (s *Store) Events(ctx context.Context, convID string, after int64, limit int) ([]Event, error) {
+	rows, err := s.q().query(ctx, "SELECT "+eventCols+" FROM events WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+		convID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: events: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// appendEvent numbers e in its conversation and stores it, inside tx.
+func appendEvent(ctx context.Context, tx q, e *Event) error {
+	// The UPDATE takes the conversation's row lock (PostgreSQL) or the database's write lock (SQLite), so
+	// concurrent writers to one conversation get consecutive numbers.
+	if err := tx.row(ctx, "UPDATE conversations SET last_seq = last_seq + 1, updated_at = ? WHERE id = ? RETURNING last_seq",
+		ms(e.CreatedAt), e.ConversationID).Scan(&e.Seq); err != nil {
+		return fmt.Errorf("store: number event: %w", notFound(err))
+	}
+	_, err := tx.exec(ctx, "INSERT INTO events ("+eventCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		e.ConversationID, e.Seq, e.Type, e.Author, e.AuthorID, e.AuthorName, e.Body, nullable(e.ClientMsgID), ms(e.CreatedAt))
+	if isUnique(err) {
+		// Another transaction stored the same client_msg_id first: run again and find it as a duplicate.
+		return errRetry
+	}
+	if err != nil {
+		return fmt.Errorf("store: insert event: %w", err)
+	}
+	return nil
+}
+
+// duplicate looks up an event already stored for (authorID, clientMsgID).
+func duplicate(ctx context.Context, tx q, authorID, clientMsgID string) (Event, Conversation, bool, error) {
+	if clientMsgID == "" {
+		return Event{}, Conversation{}, false, nil
+	}
+	e, err := scanEvent(tx.row(ctx, "SELECT "+eventCols+" FROM events WHERE author_id = ? AND client_msg_id = ?", authorID, clientMsgID))
+	if errors.Is(err, ErrNotFound) {
+		return Event{}, Conversation{}, false, nil
+	}
+	if err != nil {
+		return Event{}, Conversation{}, false, err
+	}
+	c, err := scanConv(tx.row(ctx, "SELECT "+convCols+" FROM conversations WHERE id = ?", e.ConversationID))
+	return e, c, true, err
+}
+
+// VisitorMessage is a message from a visitor.
+type VisitorMessage struct {
+	SiteID         string
+	VisitorID      string
+	VisitorName    string
+	ConversationID string // "" means the visitor's open conversation, created when there is none
+	ClientMsgID    string
+	Body           string
+	At             time.Time
+}
+
+// AppendVisitorMessage stores a visitor's message in one transaction. When the visitor names a conversation it
+// must be theirs (else ErrNotFound) and open (else ErrClosed). When they name none, the message goes to their open
+// conversation on the site, and the first message opens one.
+func (s *Store) AppendVisitorMessage(ctx context.Context, m VisitorMessage) (Appended, error) {
+	var out Appended
+	err := s.inTx(ctx, func(tx q) error {
+		out = Appended{}
+		if e, c, dup, err := duplicate(ctx, tx, m.VisitorID, m.ClientMsgID); err != nil || dup {
+			out = Appended{Conversation: c, Events: []Event{e}, Duplicate: dup}
+			return err
+		}
+		var c Conversation
+		var err error
+		if m.ConversationID != "" {
+			c, err = scanConv(tx.row(ctx, "SELECT "+convCols+" FROM conversations WHERE id = ? AND site_id = ? AND visitor_id = ?",
+				m.ConversationID, m.SiteID, m.VisitorID))
+			if err != nil {
+				return err
+			}
+			if c.Status != StatusOpen {
+				return ErrClosed
+			}
+		} else {
+			c, err = scanConv(tx.row(ctx, "SELECT "+convCols+" FROM conversations WHERE site_id = ? AND visitor_id = ? AND status = ?",
+				m.SiteID, m.VisitorID, StatusOpen))
+			if errors.Is(err, ErrNotFound) {
+				c = Conversation{ID: NewID("cv"), SiteID: m.SiteID, VisitorID: m.VisitorID, Status: StatusOpen,
+					CreatedAt: m.At, UpdatedAt: m.At}
+				_, err = tx.exec(ctx, "INSERT INTO conversations (id, site_id, visitor_id, status, last_seq, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
+					c.ID, c.SiteID, c.VisitorID, c.Status, ms(m.At), ms(m.At))
+				if isUnique(err) {
+					return errRetry // another tab of this visitor opened it first
+				}
+				out.Created = true
+			}
+			if err != nil {
+				return err
+			}
+		}
+		e := Event{ConversationID: c.ID, Type: EventMessage, Author: AuthorVisitor, AuthorID: m.VisitorID,
+			AuthorName: m.VisitorName, Body: m.Body, ClientMsgID: m.ClientMsgID, CreatedAt: m.At}
+		if err := appendEvent(ctx, tx, &e); err != nil {
+			return err
+		}
+		c.LastSeq, c.UpdatedAt = e.Seq, m.At
+		out.Conversation, out.Events = c, []Event{e}
+		return nil
+	})
+	return out, err
+}
+
+// AgentMessage is a message from an agent.
+type AgentMessage struct {
+	AgentID        string
+	AgentName      string
+	ConversationID string
+	ClientMsgID    string
+	Body           string
+	At             time.Time
+}
+
+// mine checks in tx that conversation id is assigned to the agent (else ErrNotFound) and open (else ErrClosed).
+// Taking a waiting conversation goes through Claim, which checks the agent's capacity.
+func mine(ctx context.Context, tx q, id, agentID string) (Conversation, error) {
+	c, err := scanConv(tx.row(ctx, "SELECT "+convCols+" FROM conversations WHERE id = ?", id))
+	if err != nil {
+		return Conversation{}, err
+	}
+	if c.AgentID != agentID {
+		return Conversation{}, ErrNotFound
+	}
+	if c.Status != StatusOpen {
+		return c, ErrClosed
+	}
+	return c, nil
+}
+
+// canSee reports whether the agent belongs to a group routed to the site.
+func canSee(ctx context.Context, tx q, siteID, agentID string) bool {
+	var n int
+	err := tx.row(ctx, `SELECT COUNT(*) FROM sites s JOIN group_members m ON m.group_id = s.group_id
+		WHERE s.id = ? AND m.account_id = ?`, siteID, agentID).Scan(&n)
+	return err == nil && n > 0
+}
+
+// AppendAgentMessage stores an agent's reply in one transaction. The conversation must be assigned to the agent
+// (else ErrNotFound) and open (else ErrClosed).
+func (s *Store) AppendAgentMessage(ctx context.Context, m AgentMessage) (Appended, error) {
+	var out Appended
+	err := s.inTx(ctx, func(tx q) error {
+		out = Appended{}
+		if e, c, dup, err := duplicate(ctx, tx, m.AgentID, m.ClientMsgID); err != nil || dup {
+			if dup && c.ID != m.ConversationID {
+				return fmt.Errorf("client_msg_id reused in another conversation: %w", ErrConflict)
+			}
+			out = Appended{Conversation: c, Events: []Event{e}, Duplicate: dup}
+			return err
+		}
+		c, err := mine(ctx, tx, m.ConversationID, m.AgentID)
+		if err != nil {
+			return err
+		}
+		e := Event{ConversationID: c.ID, Type: EventMessage, Author: AuthorAgent, AuthorID: m.AgentID,
+			AuthorName: m.AgentName, Body: m.Body, ClientMsgID: m.ClientMsgID, CreatedAt: m.At}
+		if err := appendEvent(ctx, tx, &e); err != nil {
+			return err
+		}
+		c.LastSeq, c.UpdatedAt = e.Seq, m.At
+		out.Conversation, out.Events = c, []Event{e}
+		return nil
+	})
+	return out, err
+}
+
+// EndConversation closes a conversation assigned to the agent and appends the "ended" event. Ending a closed
+// conversation is ErrClosed.
+func (s *Store) EndConversation(ctx context.Context, convID, agentID, agentName string, at time.Time) (Appended, error) {
+	var out Appended
+	err := s.inTx(ctx, func(tx q) error {
+		out = Appended{}
+		c, err := mine(ctx, tx, convID, agentID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, "UPDATE conversations SET status = ?, closed_at = ? WHERE id = ?", StatusClosed, ms(at), convID); err != nil {
+			return err
+		}
+		e := Event{ConversationID: convID, Type: EventEnded, Author: AuthorSystem, AuthorID: agentID, AuthorName: agentName, CreatedAt: at}
+		if err := appendEvent(ctx, tx, &e); err != nil {
+			return err
+		}
+		c.Status, c.ClosedAt, c.LastSeq, c.UpdatedAt = StatusClosed, at, e.Seq, at
+		out.Conversation, out.Events = c, []Event{e}
+		return nil
+	})
+	return out, err
+}
+
+// Summary is a conversation as the desk lists it.
+type Summary struct {
+	Conversation
+	SiteName     string
+	AgentName    string
+	LastBody     string
+	Routing      string // the chat request's state: queued, offered, assigned, refused, ...
+	ContactEmail string // left by the visitor with a message
+}
+
+const summarySelect = `SELECT c.id, c.site_id, c.visitor_id, c.status, c.agent_id, c.last_seq, c.created_at, c.updated_at,
+	c.closed_at, s.name, COALESCE(a.name, ''), c.routing, c.contact_email,
+	COALESCE((SELECT e.body FROM events e WHERE e.conversation_id = c.id AND e.type = 'message' ORDER BY e.seq DESC LIMIT 1), '')
+	FROM conversations c JOIN sites s ON s.id = c.site_id LEFT JOIN accounts a ON a.id = c.agent_id `
+
+func scanSummaries(rows *sql.Rows) ([]Summary, error) {
+	defer rows.Close()
+	var out []Summary
+	for rows.Next() {
+		var sm Summary
+		var agent sql.NullString
+		var closed sql.NullInt64
+		var created, updated int64
+		if err := rows.Scan(&sm.ID, &sm.SiteID, &sm.VisitorID, &sm.Status, &agent, &sm.LastSeq, &created, &updated, &closed,
+			&sm.SiteName, &sm.AgentName, &sm.Routing, &sm.ContactEmail, &sm.LastBody); err != nil {
+			return nil, err
+		}
+		sm.AgentID = agent.String
+		sm.CreatedAt, sm.UpdatedAt = fromMS(created), fromMS(updated)
+		if closed.Valid {
+			sm.ClosedAt = fromMS(closed.Int64)
+		}
+		out = append(out, sm)
+	}
+	return out, rows.Err()
+}
+
+// DeskConversations lists what an agent's desk shows: the open conversations assigned to them or waiting in one of
+// their groups, newest first, then their last 20 closed ones.
+func (s *Store) DeskConversations(ctx context.Context, agentID string) ([]Summary, error) {
+	rows, err := s.q().query(ctx, summarySelect+`WHERE c.status = 'open' AND (c.agent_id = ? OR (c.agent_id IS NULL AND c.site_id IN
+		(SELECT s2.id FROM sites s2 JOIN group_members m ON m.group_id = s2.group_id WHERE m.account_id = ?)))
+		ORDER BY c.updated_at DESC`, agentID, agentID)
+	if err != nil {
+		return nil, fmt.Errorf("store: desk conversations: %w", err)
+	}
+	open, err := scanSummaries(rows)
+	if err != nil {
+		return nil, err
+	}
+	rows, err = s.q().query(ctx, summarySelect+`WHERE c.status = 'closed' AND c.agent_id = ? ORDER BY c.closed_at DESC LIMIT 20`, agentID)
+	if err != nil {
+		return nil, fmt.Errorf("store: desk conversations: %w", err)
+	}
+	closed, err := scanSummaries(rows)
+	if err != nil {
+		return nil, err
+	}
+	return append(open, closed...), nil
+}
+
+// ConversationSummary returns one conversation as the desk lists it.
+func (s *Store) ConversationSummary(ctx context.Context, id string) (Summary, error) {
+	rows, err := s.q().query(ctx, summarySelect+"WHERE c.id = ?", id)
+	if err != nil {
+		return Summary{}, err
+	}
+	out, err := scanSummaries(rows)
+	if err != nil {
+		return Summary{}, err
+	}
+	if len(out) == 0 {
+		return Summary{}, ErrNotFound
+	}
+	return out[0], nil
+}
+
+// AgentCanSee reports whether an agent may read a conversation: it is theirs, or it waits in one of their groups.
+func (s *Store) AgentCanSee(ctx context.Context, c Conversation, agentID string) bool {
+	if c.AgentID == agentID {
+		return true
+	}
+	return c.AgentID == "" && canSee(ctx, s.q(), c.SiteID, agentID)
+}

@@ -1,0 +1,348 @@
+// Package store keeps Parley's state: accounts, sessions, sites, routing groups, conversations and their events.
+// One implementation serves SQLite (modernc.org/sqlite, the embedded default) and PostgreSQL (pgx), through
+// database/sql with the same SQL; the few differences are handled by dialect.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/base32"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Errors callers can test with errors.Is. Driver errors never leave this package unwrapped.
+var (
+	ErrNotFound = errors.New("store: not found")
+	ErrConflict = errors.New("store: conflict")
+	ErrClosed   = errors.New("store: conversation closed")
+	ErrDisabled = errors.New("store: account disabled")
+)
+
+type dialect int
+
+const (
+	sqliteDialect dialect = iota
+	postgresDialect
+)
+
+// Store is Parley's database. It is safe for concurrent use.
+type Store struct {
+	db      *sql.DB
+	dialect dialect
+	// writer serializes writes on SQLite, which allows one writer at a time anyway. Waiting here is a queue;
+	// waiting in SQLite's busy handler is a sleep-and-retry loop that wastes the lock under contention.
+	writer sync.Mutex
+}
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Open connects to the database named by url: empty for SQLite in dataDir, "sqlite:///path" for another SQLite
+// file, "postgres://..." for PostgreSQL. It does not migrate; call Migrate.
+func Open(ctx context.Context, url, dataDir string, maxConns int) (*Store, error) {
+	var (
+		db  *sql.DB
+		err error
+		d   dialect
+	)
+	switch {
+	case strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://"):
+		d = postgresDialect
+		db, err = sql.Open("pgx", url)
+	default:
+		path := strings.TrimPrefix(url, "sqlite://")
+		if url == "" {
+			if err := os.MkdirAll(dataDir, 0o700); err != nil {
+				return nil, fmt.Errorf("store: data dir: %w", err)
+			}
+			path = filepath.Join(dataDir, "parley.db")
+		}
+		d = sqliteDialect
+		// Pragmas go in the DSN so that every pooled connection gets them. _txlock=immediate takes the write
+		// lock when a transaction begins, so concurrent writers wait (busy_timeout) instead of failing mid-way.
+		db, err = sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)"+
+			"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	return &Store{db: db, dialect: d}, nil
+}
+
+// Close closes the pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping reports whether the database answers; /readyz uses it.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Dialect names the database, "sqlite" or "postgres".
+func (s *Store) Dialect() string {
+	if s.dialect == postgresDialect {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// Migrate applies the embedded migrations that have not run yet, each in its own transaction, and returns the
+// versions it applied. On PostgreSQL an advisory lock keeps two nodes starting together from racing.
+func (s *Store) Migrate(ctx context.Context) ([]int, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: migrate: %w", err)
+	}
+	defer conn.Close()
+	if s.dialect == postgresDialect {
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(72791)"); err != nil {
+			return nil, fmt.Errorf("store: migrate lock: %w", err)
+		}
+		defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(72791)")
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return nil, fmt.Errorf("store: migrate: %w", err)
+	}
+	done := map[int]bool{}
+	rows, err := conn.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("store: migrate: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		done[v] = true
+	}
+	rows.Close()
+
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	var applied []int
+	for _, f := range files {
+		version, err := strconv.Atoi(strings.SplitN(filepath.Base(f), "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("store: migration %s: bad name", f)
+		}
+		if done[version] {
+			continue
+		}
+		body, err := migrations.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, fmt.Errorf("store: migrate: %w", err)
+		}
+		for _, stmt := range splitStatements(string(body)) {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				tx.Rollback()
+				return nil, fmt.Errorf("store: migration %s: %w", f, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"),
+			version, time.Now().UnixMilli()); err != nil {
+			tx.Rollback()
+			return nil, fmt.Errorf("store: migration %s: %w", f, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return nil, fmt.Errorf("store: migration %s: %w", f, err)
+		}
+		applied = append(applied, version)
+	}
+	return applied, nil
+}
+
+// splitStatements cuts a migration file at the semicolons that end a line, dropping comment lines.
+func splitStatements(body string) []string {
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.Split(body, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "--") || trimmed == "" {
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteByte('\n')
+		if strings.HasSuffix(trimmed, ";") {
+			out = append(out, strings.TrimSpace(cur.String()))
+			cur.Reset()
+		}
+	}
+	if strings.TrimSpace(cur.String()) != "" {
+		out = append(out, strings.TrimSpace(cur.String()))
+	}
+	return out
+}
+
+// rebind turns the ? placeholders used throughout this package into PostgreSQL's $1, $2, ...
+func (s *Store) rebind(q string) string {
+	if s.dialect != postgresDialect {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// q wraps a querier so every query is rebound for the dialect.
+type q struct {
+	s  *Store
+	db querier
+}
+
+func (x q) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if _, inTx := x.db.(*sql.Tx); !inTx && x.s.dialect == sqliteDialect {
+		x.s.writer.Lock()
+		defer x.s.writer.Unlock()
+	}
+	return x.db.ExecContext(ctx, x.s.rebind(query), args...)
+}
+
+func (x q) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return x.db.QueryContext(ctx, x.s.rebind(query), args...)
+}
+
+func (x q) row(ctx context.Context, query string, args ...any) *sql.Row {
+	return x.db.QueryRowContext(ctx, x.s.rebind(query), args...)
+}
+
+func (s *Store) q() q { return q{s: s, db: s.db} }
+
+// inTx runs fn in a transaction, and runs it again (up to 5 times) when two writers collided: a unique-key race
+// between two PostgreSQL transactions, a serialization failure or a deadlock.
+func (s *Store) inTx(ctx context.Context, fn func(q) error) error {
+	if s.dialect == sqliteDialect {
+		s.writer.Lock()
+		defer s.writer.Unlock()
+	}
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		var tx *sql.Tx
+		tx, err = s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("store: begin: %w", err)
+		}
+		err = fn(q{s: s, db: tx})
+		if err == nil {
+			err = tx.Commit()
+			if err == nil {
+				return nil
+			}
+		} else {
+			tx.Rollback()
+		}
+		if !errors.Is(err, errRetry) && !isRetryable(err) {
+			return err
+		}
+	}
+	return fmt.Errorf("store: gave up after retries: %w", err)
+}
+
+// errRetry asks inTx to run the transaction again.
+var errRetry = errors.New("store: retry")
+
+func isRetryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "40001", "40P01": // serialization_failure, deadlock_detected
+			return true
+		}
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		code := sqErr.Code() & 0xff
+		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+	}
+	return false
+}
+
+// isUnique reports whether err is a unique-constraint violation, in either database.
+func isUnique(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		return sqErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || sqErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// NewID returns a random id with a readable prefix, e.g. "cv_3kq9...". 100 bits of randomness: unguessable, and
+// free of dots, so it is safe in bus subjects.
+func NewID(prefix string) string {
+	var b [13]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return prefix + "_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// NewOrderedID returns an id like NewID whose text sorts in creation order (on one clock): it starts with the
+// creation time. Queues break ties between equal enqueue times by id, so first come stays first served.
+func NewOrderedID(prefix string) string {
+	var b [13]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixNano()))
+	if _, err := rand.Read(b[8:]); err != nil {
+		panic(err)
+	}
+	return prefix + "_" + strings.ToLower(base32.HexEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v) }
+
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
