@@ -1,0 +1,131 @@
+// Package app is Parley's composition root: it builds every dependency by hand from the config, and runs the node.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/parley/parley/internal/auth"
+	"github.com/parley/parley/internal/bus"
+	"github.com/parley/parley/internal/chat"
+	"github.com/parley/parley/internal/config"
+	"github.com/parley/parley/internal/metrics"
+	"github.com/parley/parley/internal/notify"
+	"github.com/parley/parley/internal/realtime"
+	"github.com/parley/parley/internal/routing"
+	"github.com/parley/parley/internal/server"
+	"github.com/parley/parley/internal/store"
+	"github.com/parley/parley/internal/web"
+)
+
+// Open connects the store (migrating it) and the bus.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.Store, bus.Bus, error) {
+	st, err := store.Open(ctx, cfg.Database.URL, cfg.DataDir, cfg.Database.MaxOpenConns)
+	if err != nil {
+		return nil, nil, err
+	}
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	if len(applied) > 0 {
+		log.Info("database migrated", slog.Any("versions", applied), slog.String("database", st.Dialect()))
+	}
+	var b bus.Bus = bus.NewMemory()
+	if cfg.Bus.NATSURL != "" {
+		nb, err := bus.NewNATS(cfg.Bus.NATSURL, "parley", log)
+		if err != nil {
+			st.Close()
+			return nil, nil, fmt.Errorf("bus: %w", err)
+		}
+		b = nb
+	}
+	return st, b, nil
+}
+
+// Run serves until ctx ends, then shuts down gracefully. ready, if not nil, receives the listening address.
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger, beforeServe func(context.Context, *store.Store, string) (string, error), ready chan<- string) error {
+	st, b, err := Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	defer b.Close()
+
+	secret := cfg.Auth.Secret
+	if secret == "" {
+		if secret, err = st.SettingOrInit(ctx, "visitor_token_secret", auth.RandomString(32)); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Addr, err)
+	}
+	addr := ln.Addr().String()
+	var demoSite string
+	if beforeServe != nil {
+		if demoSite, err = beforeServe(ctx, st, addr); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+
+	m := metrics.New()
+	now := time.Now
+	nodeID := store.NewID("node")
+	notifier := notify.New(st, b, log)
+	router := routing.New(st, notifier, now, log, routing.DefaultConfig())
+	chatSvc := chat.NewService(chat.Deps{Store: st, Notifier: notifier, Router: router, Now: now, Log: log, Metrics: m,
+		MaxMessage: cfg.Realtime.MaxMessageChars})
+	signer := auth.NewVisitorSigner([]byte(secret))
+	hub := realtime.NewHub(realtime.Deps{Config: cfg.Realtime, Store: st, Chat: chatSvc, Router: router, Notifier: notifier,
+		Bus: b, Signer: signer, Metrics: m, Log: log, Now: now, NodeID: nodeID})
+	srv := server.New(server.Deps{Config: cfg, Store: st, Bus: b, Hub: hub, Router: router, Notifier: notifier, Signer: signer,
+		Metrics: m, Log: log, Now: now, Static: web.Static(), DemoSite: demoSite})
+
+	bgCtx, stopBackground := context.WithCancel(context.Background())
+	defer stopBackground()
+	go hub.Run(bgCtx)
+	go router.Run(bgCtx)
+
+	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	log.Info("parley is listening", slog.String("addr", addr), slog.String("database", st.Dialect()), slog.String("node", nodeID))
+	if ready != nil {
+		ready <- addr
+	}
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	hub.Shutdown()
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// NewLogger builds the slog logger the config asks for.
+func NewLogger(cfg config.LogConfig, w interface{ Write([]byte) (int, error) }) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

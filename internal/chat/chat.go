@@ -1,0 +1,175 @@
+// Package chat is the conversation service: visitors' and agents' messages, the end of a conversation, typing,
+// and handing new conversations to the distribution engine. It is plain Go: it stores through the store, announces
+// through a Notifier, and takes the time from an injected clock.
+package chat
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/parley/parley/internal/metrics"
+	"github.com/parley/parley/internal/notify"
+	"github.com/parley/parley/internal/store"
+)
+
+// Errors the realtime layer maps to protocol codes.
+var (
+	ErrEmpty    = errors.New("chat: message is empty")
+	ErrTooLong  = errors.New("chat: message is too long")
+	ErrNotFound = errors.New("chat: conversation not found")
+	ErrClosed   = errors.New("chat: conversation is closed")
+)
+
+// Router is the distribution engine, as the chat service uses it.
+type Router interface {
+	// Enqueue asks for an agent for a new conversation's chat.
+	Enqueue(ctx context.Context, c store.Conversation) error
+	// Ended settles the routing of a conversation that closed.
+	Ended(ctx context.Context, convID string)
+}
+
+// Service runs conversations.
+type Service struct {
+	store      *store.Store
+	notify     *notify.Notifier
+	router     Router
+	now        func() time.Time
+	log        *slog.Logger
+	metrics    *metrics.Metrics
+	maxMessage int
+}
+
+// Deps are what the chat service needs. MaxMessage is the longest message, in characters.
+type Deps struct {
+	Store      *store.Store
+	Notifier   *notify.Notifier
+	Router     Router
+	Now        func() time.Time
+	Log        *slog.Logger
+	Metrics    *metrics.Metrics
+	MaxMessage int
+}
+
+// NewService builds the chat service.
+func NewService(d Deps) *Service {
+	return &Service{store: d.Store, notify: d.Notifier, router: d.Router, now: d.Now, log: d.Log, metrics: d.Metrics, maxMessage: d.MaxMessage}
+}
+
+// Visitor identifies the visitor behind a socket.
+type Visitor struct {
+	ID     string
+	SiteID string
+}
+
+// Agent identifies the agent behind a desk socket.
+type Agent struct {
+	ID   string
+	Name string
+}
+
+func (s *Service) checkBody(body string) (string, error) {
+	body = strings.TrimSpace(body)
+	if body == "" {
+		return "", ErrEmpty
+	}
+	if utf8.RuneCountInString(body) > s.maxMessage {
+		return "", ErrTooLong
+	}
+	return body, nil
+}
+
+func mapErr(err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrConflict):
+		return ErrNotFound
+	case errors.Is(err, store.ErrClosed):
+		return ErrClosed
+	}
+	return err
+}
+
+// VisitorSend stores a visitor's message, opening a conversation with the first one and handing it to the
+// distribution engine. receivedAt is when the frame arrived, for metrics.
+func (s *Service) VisitorSend(ctx context.Context, v Visitor, convID, clientMsgID, body string, receivedAt time.Time) (store.Appended, error) {
+	body, err := s.checkBody(body)
+	if err != nil {
+		return store.Appended{}, err
+	}
+	res, err := s.store.AppendVisitorMessage(ctx, store.VisitorMessage{SiteID: v.SiteID, VisitorID: v.ID, VisitorName: "Visitor",
+		ConversationID: convID, ClientMsgID: clientMsgID, Body: body, At: s.now()})
+	if err != nil {
+		return store.Appended{}, mapErr(err)
+	}
+	if res.Duplicate {
+		return res, nil
+	}
+	s.metrics.Messages.WithLabelValues(store.AuthorVisitor).Inc()
+	s.notify.Events(ctx, res.Conversation, res.Events, receivedAt)
+	if res.Created {
+		if err := s.router.Enqueue(ctx, res.Conversation); err != nil {
+			// The message is stored; the conversation stays visible to the group, who can take it by hand.
+			s.log.Error("enqueue conversation", slog.String("conversation_id", res.Conversation.ID), slog.Any("error", err))
+			s.notify.Summary(ctx, res.Conversation.ID)
+		}
+	}
+	return res, nil
+}
+
+// AgentSend stores an agent's reply to a conversation assigned to them.
+func (s *Service) AgentSend(ctx context.Context, a Agent, convID, clientMsgID, body string, receivedAt time.Time) (store.Appended, error) {
+	body, err := s.checkBody(body)
+	if err != nil {
+		return store.Appended{}, err
+	}
+	if convID == "" {
+		return store.Appended{}, ErrNotFound
+	}
+	res, err := s.store.AppendAgentMessage(ctx, store.AgentMessage{AgentID: a.ID, AgentName: a.Name, ConversationID: convID,
+		ClientMsgID: clientMsgID, Body: body, At: s.now()})
+	if err != nil {
+		return store.Appended{}, mapErr(err)
+	}
+	if res.Duplicate {
+		return res, nil
+	}
+	s.metrics.Messages.WithLabelValues(store.AuthorAgent).Inc()
+	s.notify.Events(ctx, res.Conversation, res.Events, receivedAt)
+	return res, nil
+}
+
+// End closes a conversation for good; the visitor's next message opens a new one.
+func (s *Service) End(ctx context.Context, a Agent, convID string) (store.Appended, error) {
+	res, err := s.store.EndConversation(ctx, convID, a.ID, a.Name, s.now())
+	if err != nil {
+		return store.Appended{}, mapErr(err)
+	}
+	s.notify.Events(ctx, res.Conversation, res.Events, time.Time{})
+	s.router.Ended(ctx, convID)
+	s.notify.Summary(ctx, convID)
+	return res, nil
+}
+
+// VisitorTyping tells the conversation's agent that the visitor is typing. Only the visitor's own open
+// conversation is accepted.
+func (s *Service) VisitorTyping(ctx context.Context, v Visitor, convID string, typing bool) error {
+	c, err := s.store.Conversation(ctx, convID)
+	if err != nil || c.VisitorID != v.ID || c.SiteID != v.SiteID {
+		return ErrNotFound
+	}
+	s.notify.Typing(ctx, notify.SiteSubject(c.SiteID), c.AgentID, notify.TypingView{ConversationID: convID, Author: store.AuthorVisitor, Typing: typing})
+	return nil
+}
+
+// AgentTyping tells the visitor that the agent is typing.
+func (s *Service) AgentTyping(ctx context.Context, a Agent, convID string, typing bool) error {
+	c, err := s.store.Conversation(ctx, convID)
+	if err != nil || c.AgentID != a.ID {
+		return ErrNotFound
+	}
+	s.notify.Typing(ctx, notify.VisitorSubject(c.VisitorID), c.AgentID, notify.TypingView{ConversationID: convID, Author: store.AuthorAgent, Typing: typing})
+	return nil
+}

@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := Run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestHelpForEachCommand(t *testing.T) {
+	for _, cmd := range []string{"serve", "demo", "migrate"} {
+		t.Run(cmd, func(t *testing.T) {
+			code, _, stderr := run(cmd, "--help")
+			if code != 0 || !strings.Contains(stderr, "-http-addr") || !strings.Contains(stderr, "PARLEY_DATABASE_URL") {
+				t.Fatalf("exit %d, help:\n%s", code, stderr)
+			}
+		})
+	}
+	if code, out, _ := run("--help"); code != 0 || !strings.Contains(out, "parley demo") {
+		t.Fatalf("top-level help: %d %s", code, out)
+	}
+	if code, out, _ := run("version"); code != 0 || !strings.HasPrefix(out, "parley ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+	if code, _, stderr := run("launch"); code != 2 || !strings.Contains(stderr, "unknown command") {
+		t.Fatalf("unknown command: %d %s", code, stderr)
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	dir := t.TempDir()
+	code, out, stderr := run("migrate", "--data-dir", dir)
+	if code != 0 || !strings.Contains(out, "applied migrations [1 2 3]") {
+		t.Fatalf("first migrate: %d %s %s", code, out, stderr)
+	}
+	code, out, _ = run("migrate", "--data-dir", dir)
+	if code != 0 || !strings.Contains(out, "up to date") {
+		t.Fatalf("second migrate: %d %s", code, out)
+	}
+	code, out, _ = run("migrate", "--database-url", "sqlite://"+filepath.Join(dir, "other.db"))
+	if code != 0 || !strings.Contains(out, "applied") {
+		t.Fatalf("sqlite:// URL: %d %s", code, out)
+	}
+}
+
+func TestInvalidConfigStopsStartup(t *testing.T) {
+	code, _, stderr := run("serve", "--http-addr", "nowhere", "--log-level", "loud")
+	if code != 1 || !strings.Contains(stderr, "http.addr") || !strings.Contains(stderr, "log.level") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	t.Setenv("PARLEY_REALTIME_MAX_FRAME_BYTES", "12")
+	code, _, stderr = run("serve")
+	if code != 1 || !strings.Contains(stderr, "max_frame_bytes") {
+		t.Fatalf("env var not validated: %d %s", code, stderr)
+	}
+}

@@ -1,0 +1,149 @@
+// Package realtime is the WebSocket edge of Parley: it upgrades visitor and desk connections, speaks the protocol
+// of docs/protocol.md, and pumps frames between sockets, the chat service and the bus. Conversations never see a
+// socket.
+package realtime
+
+import (
+	"encoding/json"
+	"errors"
+
+	"github.com/parley/parley/internal/chat"
+	"github.com/parley/parley/internal/routing"
+)
+
+// Version is the protocol version every frame carries.
+const Version = 1
+
+// envelope is every frame, both ways.
+type envelope struct {
+	V    int             `json:"v"`
+	Type string          `json:"type"`
+	ID   string          `json:"id,omitempty"`
+	Seq  int64           `json:"seq,omitempty"`
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// outFrame is a frame the server sends; Data is marshalled as is.
+type outFrame struct {
+	V    int    `json:"v"`
+	Type string `json:"type"`
+	ID   string `json:"id,omitempty"`
+	Seq  int64  `json:"seq,omitempty"`
+	Data any    `json:"data,omitempty"`
+}
+
+// Error codes sent in error frames; the connection stays open. See docs/protocol.md.
+const (
+	CodeBadRequest           = 100
+	CodeUnknownType          = 101
+	CodeFrameTooLarge        = 102
+	CodeMessageEmpty         = 103
+	CodeMessageTooLong       = 104
+	CodeConversationNotFound = 105
+	CodeConversationClosed   = 106
+	CodeUnsupportedVersion   = 107
+	CodeHelloRequired        = 108
+	CodeRateLimited          = 109
+	CodeForbidden            = 110
+	CodeConflict             = 111
+	CodeAtCapacity           = 112
+	CodeInternal             = 500
+)
+
+// Disconnect codes, used as WebSocket close codes. 4000-4499: reconnect with backoff. 4500-4999: don't.
+const (
+	DisconnectShutdown     = 4000
+	DisconnectSlow         = 4001
+	DisconnectNoHeartbeat  = 4002
+	DisconnectBadFrames    = 4003
+	DisconnectTokenInvalid = 4500
+	DisconnectTokenExpired = 4501
+	DisconnectSessionEnded = 4502
+	DisconnectNoHello      = 4503
+)
+
+// protoError is an error frame's payload.
+type protoError struct {
+	Code         int    `json:"code"`
+	Message      string `json:"message"`
+	Retry        bool   `json:"retry"`
+	RetryAfterMS int64  `json:"retry_after_ms,omitempty"`
+}
+
+func (e *protoError) Error() string { return e.Message }
+
+func perr(code int, msg string) *protoError {
+	return &protoError{Code: code, Message: msg, Retry: code >= 500}
+}
+
+// chatError maps the chat service's errors to protocol errors. Any other error is returned as it is: the reader
+// logs it and answers an internal error, so its text stays in the server's log.
+func chatError(err error) error {
+	switch {
+	case errors.Is(err, chat.ErrEmpty):
+		return perr(CodeMessageEmpty, "message is empty")
+	case errors.Is(err, chat.ErrTooLong):
+		return perr(CodeMessageTooLong, "message is too long")
+	case errors.Is(err, chat.ErrNotFound):
+		return perr(CodeConversationNotFound, "conversation not found")
+	case errors.Is(err, chat.ErrClosed):
+		return perr(CodeConversationClosed, "conversation is closed")
+	case errors.Is(err, routing.ErrNotFound):
+		return perr(CodeConversationNotFound, "not found, or not yours")
+	case errors.Is(err, routing.ErrConflict):
+		return perr(CodeConflict, "already ended, or someone else has it")
+	case errors.Is(err, routing.ErrAtCapacity):
+		return perr(CodeAtCapacity, "you have no free slot")
+	case errors.Is(err, routing.ErrBadInput):
+		return perr(CodeBadRequest, "invalid channel or status")
+	}
+	return err
+}
+
+// Client request payloads.
+type helloData struct {
+	Token  string           `json:"token"`
+	Resume map[string]int64 `json:"resume"`
+}
+
+type sendData struct {
+	ConversationID string `json:"conversation_id"`
+	ClientMsgID    string `json:"client_msg_id"`
+	Body           string `json:"body"`
+}
+
+type typingData struct {
+	ConversationID string `json:"conversation_id"`
+	Typing         bool   `json:"typing"`
+}
+
+type endData struct {
+	ConversationID string `json:"conversation_id"`
+}
+
+type presenceData struct {
+	Channel string `json:"channel"`
+	Status  string `json:"status"`
+}
+
+type offerData struct {
+	OfferID string `json:"offer_id"`
+}
+
+type contactData struct {
+	ConversationID string `json:"conversation_id"`
+	Email          string `json:"email"`
+	Body           string `json:"body"`
+}
+
+type sendAck struct {
+	ConversationID string `json:"conversation_id"`
+	Seq            int64  `json:"seq"`
+	Duplicate      bool   `json:"duplicate"`
+}
+
+type disconnectData struct {
+	Code      int    `json:"code"`
+	Reason    string `json:"reason"`
+	Reconnect bool   `json:"reconnect"`
+}

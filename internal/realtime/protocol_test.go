@@ -1,0 +1,368 @@
+package realtime_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/parley/parley/internal/apptest"
+	"github.com/parley/parley/internal/auth"
+	"github.com/parley/parley/internal/config"
+	"github.com/parley/parley/internal/demo"
+)
+
+type event struct {
+	ConversationID string `json:"conversation_id"`
+	Seq            int64  `json:"seq"`
+	Type           string `json:"type"`
+	Author         string `json:"author"`
+	Body           string `json:"body"`
+}
+
+type ack struct {
+	ConversationID string `json:"conversation_id"`
+	Seq            int64  `json:"seq"`
+	Duplicate      bool   `json:"duplicate"`
+}
+
+func visitor(t *testing.T, env *apptest.Env, token string, resume map[string]int64) *apptest.Socket {
+	t.Helper()
+	s, _, err := env.DialVisitor(t, env.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Hello(map[string]any{"token": token, "resume": resume})
+	return s
+}
+
+func send(t *testing.T, s *apptest.Socket, id string, data map[string]any) ack {
+	t.Helper()
+	s.Send("message.send", id, data)
+	for {
+		f := s.Next()
+		if f.Type == "event" {
+			continue // the sender's own echo
+		}
+		if f.Type != "ack" || f.ID != id {
+			t.Fatalf("got %s %s, want ack %s", f.Type, f.Data, id)
+		}
+		var a ack
+		f.Decode(t, &a)
+		return a
+	}
+}
+
+func nextEvent(t *testing.T, s *apptest.Socket) event {
+	t.Helper()
+	for {
+		f := s.Next()
+		if f.Type != "event" {
+			continue
+		}
+		var e event
+		f.Decode(t, &e)
+		if e.Seq != f.Seq {
+			t.Fatalf("envelope seq %d != event seq %d", f.Seq, e.Seq)
+		}
+		return e
+	}
+}
+
+func TestDuplicateClientMsgIDIsStoredOnce(t *testing.T) {
+	env := apptest.Start(t, nil)
+	v := visitor(t, env, env.VisitorToken(t), nil)
+	first := send(t, v, "1", map[string]any{"client_msg_id": "m-1", "body": "hello"})
+	again := send(t, v, "2", map[string]any{"client_msg_id": "m-1", "body": "hello"})
+	if first.Duplicate || !again.Duplicate || again.Seq != first.Seq || again.ConversationID != first.ConversationID {
+		t.Fatalf("first %+v, again %+v", first, again)
+	}
+	evs, err := env.Store.Events(t.Context(), first.ConversationID, 0, 100)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("stored %d events (%v), want 1", len(evs), err)
+	}
+}
+
+// An agent sends 50 messages while the visitor's socket is killed; after the resume the visitor has every message
+// exactly once, in order.
+func TestResumeAfterKilledSocketDeliversExactlyOnceInOrder(t *testing.T) {
+	// The agent sends faster than a person types: lift the per-connection limit.
+	env := apptest.Start(t, func(c *config.Config) { c.Realtime.ConnRate, c.Realtime.ConnBurst = 1000, 1000 })
+	token := env.VisitorToken(t)
+	v := visitor(t, env, token, nil)
+	first := send(t, v, "1", map[string]any{"client_msg_id": "hello", "body": "hello"})
+	conv := first.ConversationID
+
+	desk := deskOnline(t, env, demo.AnaEmail) // the waiting conversation is assigned to Ana
+
+	got := map[int64]string{}
+	var order []int64
+	record := func(e event) {
+		if _, dup := got[e.Seq]; dup {
+			t.Fatalf("seq %d delivered twice", e.Seq)
+		}
+		got[e.Seq] = e.Body
+		order = append(order, e.Seq)
+	}
+	record(event{Seq: first.Seq, Body: "hello"}) // the visitor's own message, whose echo send() skipped
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 1; i <= 50; i++ {
+			desk.Send("message.send", fmt.Sprint("a", i), map[string]any{"conversation_id": conv, "client_msg_id": fmt.Sprint("agent-", i), "body": fmt.Sprint("reply ", i)})
+		}
+	}()
+	// Read a few, then kill the socket without a goodbye.
+	for len(order) < 5 {
+		record(nextEvent(t, v))
+	}
+	v.WS.CloseNow()
+	wg.Wait()
+	for acks := 0; acks < 50; {
+		if f := desk.Next(); f.Type == "ack" {
+			acks++
+		} else if f.Type == "error" {
+			t.Fatalf("agent send failed: %s", f.Data)
+		}
+	}
+
+	v2 := visitor(t, env, token, map[string]int64{conv: order[len(order)-1]})
+	last, _ := env.Store.Conversation(t.Context(), conv)
+	for order[len(order)-1] < last.LastSeq {
+		record(nextEvent(t, v2))
+	}
+	for i, seq := range order {
+		if seq != int64(i+1) {
+			t.Fatalf("delivery order %v is not 1..n", order)
+		}
+	}
+	replies := 0
+	for _, b := range got {
+		if strings.HasPrefix(b, "reply ") {
+			replies++
+		}
+	}
+	if replies != 50 {
+		t.Fatalf("visitor got %d of 50 replies", replies)
+	}
+}
+
+func TestBadInputGetsClearErrorsAndTheConnectionSurvives(t *testing.T) {
+	env := apptest.Start(t, func(c *config.Config) { c.Realtime.MaxMessageChars = 100 })
+	token := env.VisitorToken(t)
+	v := visitor(t, env, token, nil)
+	accepted := send(t, v, "ok1", map[string]any{"client_msg_id": "ok-1", "body": "kept"})
+
+	other := visitor(t, env, env.VisitorToken(t), nil)
+	foreign := send(t, other, "o1", map[string]any{"client_msg_id": "x", "body": "someone else's"})
+
+	cases := []struct {
+		name string
+		send func()
+		id   string
+		code int
+	}{
+		{"malformed JSON", func() { v.Send("", "", `{"v":1,"type":`) }, "", 100},
+		{"not an object", func() { v.Send("", "", `[1,2,3]`) }, "", 100},
+		{"unknown type", func() { v.Send("launch.rocket", "u1", map[string]any{}) }, "u1", 101},
+		{"oversized frame", func() {
+			v.Send("", "", `{"v":1,"type":"message.send","id":"big","data":{"body":"`+strings.Repeat("x", 20000)+`"}}`)
+		}, "", 102},
+		{"empty message", func() { v.Send("message.send", "e1", map[string]any{"client_msg_id": "e1", "body": "   "}) }, "e1", 103},
+		{"message too long", func() {
+			v.Send("message.send", "l1", map[string]any{"client_msg_id": "l1", "body": strings.Repeat("é", 101)})
+		}, "l1", 104},
+		{"someone else's conversation", func() {
+			v.Send("message.send", "f1", map[string]any{"conversation_id": foreign.ConversationID, "client_msg_id": "f1", "body": "hi"})
+		}, "f1", 105},
+		{"unknown conversation", func() {
+			v.Send("message.send", "f2", map[string]any{"conversation_id": "cv_nope", "client_msg_id": "f2", "body": "hi"})
+		}, "f2", 105},
+		{"wrong version", func() { v.Send("", "", `{"v":2,"type":"message.send","id":"w1","data":{}}`) }, "w1", 107},
+		{"second hello", func() { v.Send("hello", "h2", map[string]any{"token": token}) }, "h2", 108},
+		{"missing data", func() { v.Send("", "", `{"v":1,"type":"message.send","id":"d1"}`) }, "d1", 100},
+		{"visitor ends", func() { v.Send("conversation.end", "x1", map[string]any{"conversation_id": accepted.ConversationID}) }, "x1", 110},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.send()
+			v.ExpectError(c.id, c.code)
+		})
+	}
+	// The connection is alive, and what was accepted is still there.
+	after := send(t, v, "ok2", map[string]any{"client_msg_id": "ok-2", "body": "still here"})
+	if after.ConversationID != accepted.ConversationID || after.Seq != accepted.Seq+1 {
+		t.Fatalf("after bad input: %+v (first was %+v)", after, accepted)
+	}
+	evs, _ := env.Store.Events(t.Context(), accepted.ConversationID, 0, 100)
+	if len(evs) != 2 || evs[0].Body != "kept" || evs[1].Body != "still here" {
+		t.Fatalf("stored events %+v", evs)
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	env := apptest.Start(t, func(c *config.Config) { c.Realtime.ConnBurst = 3; c.Realtime.ConnRate = 0.5 })
+	v := visitor(t, env, env.VisitorToken(t), nil)
+	for i := 0; i < 3; i++ {
+		send(t, v, fmt.Sprint(i), map[string]any{"client_msg_id": fmt.Sprint("m", i), "body": "hi"})
+	}
+	v.Send("message.send", "over", map[string]any{"client_msg_id": "m-over", "body": "too fast"})
+	for {
+		f := v.Next()
+		if f.Type == "event" {
+			continue
+		}
+		var e struct {
+			Code         int   `json:"code"`
+			Retry        bool  `json:"retry"`
+			RetryAfterMS int64 `json:"retry_after_ms"`
+		}
+		f.Decode(t, &e)
+		if f.Type != "error" || e.Code != 109 || !e.Retry || e.RetryAfterMS <= 0 {
+			t.Fatalf("got %s %s, want error 109 with a retry delay", f.Type, f.Data)
+		}
+		break
+	}
+}
+
+func TestRefusedSockets(t *testing.T) {
+	env := apptest.Start(t, nil)
+	t.Run("disallowed origin", func(t *testing.T) {
+		_, resp, err := env.DialVisitor(t, "https://evil.example")
+		if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("got %v %v, want 403", resp, err)
+		}
+	})
+	t.Run("allowed site origin", func(t *testing.T) {
+		s, _, err := env.DialVisitor(t, env.Site.AllowedOrigins[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.WS.CloseNow()
+	})
+	t.Run("unknown site", func(t *testing.T) {
+		_, resp, err := env.Dial(t, "/ws/visitor?site=site_nope", env.URL, nil)
+		if err == nil || resp == nil || resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("got %v %v, want 404", resp, err)
+		}
+	})
+	t.Run("desk without session", func(t *testing.T) {
+		_, resp, err := env.DialDesk(t, env.NewHTTP(t))
+		if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("got %v %v, want 401", resp, err)
+		}
+	})
+	tokenCases := map[string]struct {
+		token string
+		code  websocket.StatusCode
+	}{
+		"forged token":  {"dl94fHN0fDk5OTk5OTk5OTk.AAAA", 4500},
+		"empty token":   {"", 4500},
+		"expired token": {expiredToken(t, env), 4501},
+		"other site's":  {otherSiteToken(t, env), 4500},
+	}
+	for name, c := range tokenCases {
+		t.Run(name, func(t *testing.T) {
+			s, _, err := env.DialVisitor(t, env.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Send("hello", "h", map[string]any{"token": c.token})
+			if code := s.ExpectClose(); code != c.code {
+				t.Fatalf("closed with %d, want %d", code, c.code)
+			}
+		})
+	}
+	t.Run("no hello first", func(t *testing.T) {
+		s, _, err := env.DialVisitor(t, env.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Send("message.send", "m", map[string]any{"body": "hi"})
+		if code := s.ExpectClose(); code != 4503 {
+			t.Fatalf("closed with %d, want 4503", code)
+		}
+	})
+	// The server is still up.
+	v := visitor(t, env, env.VisitorToken(t), nil)
+	send(t, v, "1", map[string]any{"client_msg_id": "a", "body": "still up"})
+}
+
+// decodeJSON is a shortcut for tests reading raw ack data.
+func decodeJSON(t *testing.T, raw json.RawMessage, v any) {
+	t.Helper()
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPasswordChangeEndsOtherSessionsAndSockets(t *testing.T) {
+	env := apptest.Start(t, nil)
+	laptop, phone := env.NewHTTP(t), env.NewHTTP(t)
+	laptop.Login(demo.BenEmail, demo.Password)
+	phone.Login(demo.BenEmail, demo.Password)
+	sock, _, err := env.DialDesk(t, phone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var welcome struct {
+		Account struct{ Email string } `json:"account"`
+	}
+	decodeJSON(t, sock.Hello(map[string]any{}), &welcome)
+	if welcome.Account.Email != demo.BenEmail {
+		t.Fatalf("desk welcome %+v", welcome)
+	}
+	if st := laptop.Do("POST", "/api/auth/password", map[string]string{"current_password": demo.Password, "new_password": "a-new-password"}, nil); st != 204 {
+		t.Fatalf("password change: %d", st)
+	}
+	if code := sock.ExpectClose(); code != 4502 {
+		t.Fatalf("phone's socket closed with %d, want 4502", code)
+	}
+	if st := phone.Do("GET", "/api/auth/me", nil, nil); st != 401 {
+		t.Fatalf("phone's session still works: %d", st)
+	}
+	if st := laptop.Do("GET", "/api/auth/me", nil, nil); st != 200 {
+		t.Fatalf("laptop's session ended too: %d", st)
+	}
+}
+
+func signer(t *testing.T, env *apptest.Env) *auth.VisitorSigner {
+	t.Helper()
+	secret, err := env.Store.Setting(t.Context(), "visitor_token_secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return auth.NewVisitorSigner([]byte(secret))
+}
+
+func expiredToken(t *testing.T, env *apptest.Env) string {
+	return signer(t, env).Issue("v_late", env.Site.ID, time.Now().Add(-time.Minute))
+}
+
+func otherSiteToken(t *testing.T, env *apptest.Env) string {
+	return signer(t, env).Issue("v_other", "st_other", time.Now().Add(time.Hour))
+}
+
+// deskOnline logs an agent in, opens their desk and makes them available for chat.
+func deskOnline(t *testing.T, env *apptest.Env, email string) *apptest.Socket {
+	t.Helper()
+	h := env.NewHTTP(t)
+	h.Login(email, demo.Password)
+	desk, _, err := env.DialDesk(t, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desk.Hello(map[string]any{})
+	desk.Send("presence.set", "p", map[string]any{"channel": "chat", "status": "available"})
+	for f := desk.Next(); f.Type != "ack" || f.ID != "p"; f = desk.Next() {
+		// events of conversations assigned on the way
+	}
+	return desk
+}

@@ -1,0 +1,197 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/mail"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parley/parley/internal/auth"
+	"github.com/parley/parley/internal/chat"
+	"github.com/parley/parley/internal/notify"
+	"github.com/parley/parley/internal/store"
+)
+
+// visitorConn is the visitor's side: their own conversations on one site, nothing else.
+type visitorConn struct {
+	hub     *Hub
+	visitor chat.Visitor
+
+	mu      sync.Mutex
+	waiting string // the conversation waiting in a queue, kept alive by heartbeats
+}
+
+type visitorWelcome struct {
+	VisitorID    string             `json:"visitor_id"`
+	Conversation *conversationState `json:"conversation"`
+	Queue        *notify.QueueView  `json:"queue"`
+}
+
+type conversationState struct {
+	ID      string `json:"id"`
+	Status  string `json:"status"`
+	LastSeq int64  `json:"last_seq"`
+}
+
+// ServeVisitor serves a visitor socket for site. The caller has checked the site and the request's origin.
+func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, site store.Site) {
+	ws, err := h.accept(w, r)
+	if err != nil {
+		return
+	}
+	env, hello, ok := h.readHello(ws)
+	if !ok {
+		return
+	}
+	visitorID, err := h.signer.Verify(hello.Token, site.ID, h.now())
+	switch {
+	case errors.Is(err, auth.ErrTokenExpired):
+		closeEarly(ws, DisconnectTokenExpired, "visitor token expired")
+		return
+	case err != nil:
+		closeEarly(ws, DisconnectTokenInvalid, "visitor token invalid")
+		return
+	}
+	v := &visitorConn{hub: h, visitor: chat.Visitor{ID: visitorID, SiteID: site.ID}}
+	ctx := r.Context()
+
+	// Follow the conversations the client shows that are really this visitor's, and the open one.
+	resume := map[string]int64{}
+	var welcome visitorWelcome
+	welcome.VisitorID = visitorID
+	for id, seq := range hello.Resume {
+		cv, err := h.store.Conversation(ctx, id)
+		if err != nil || cv.VisitorID != visitorID || cv.SiteID != site.ID || seq < 0 {
+			continue
+		}
+		resume[id] = seq
+		welcome.Conversation = &conversationState{ID: cv.ID, Status: cv.Status, LastSeq: cv.LastSeq}
+	}
+	if open, err := h.store.OpenConversation(ctx, site.ID, visitorID); err == nil {
+		if _, ok := resume[open.ID]; !ok {
+			resume[open.ID] = 0
+		}
+		welcome.Conversation = &conversationState{ID: open.ID, Status: open.Status, LastSeq: open.LastSeq}
+	}
+	if welcome.Conversation != nil && welcome.Conversation.Status == store.StatusOpen {
+		welcome.Queue = h.router.QueueState(ctx, welcome.Conversation.ID)
+		v.queued(welcome.Queue)
+	}
+	c := h.newConn(ws, "visitor", resume)
+	c.h, c.trackNew = v, true
+	if err := c.subscribe(notify.VisitorSubject(visitorID)); err != nil {
+		closeEarly(ws, DisconnectShutdown, "bus unavailable")
+		return
+	}
+	c.send(outFrame{V: Version, Type: "ack", ID: env.ID, Data: welcome})
+	for id := range resume {
+		c.enqueue(item{catch: id})
+	}
+	// Serve from a new goroutine and let the handler's return: its stack grew during the database work of the
+	// hello, and an idle connection should not keep it.
+	go c.run()
+}
+
+func (v *visitorConn) request(ctx context.Context, c *conn, env envelope, received time.Time) (any, error) {
+	switch env.Type {
+	case "message.send":
+		return v.hub.sendMessage(c, env, received, v.visitor.ID, v.visitor.SiteID, func(d sendData) (store.Appended, error) {
+			return v.hub.chat.VisitorSend(ctx, v.visitor, d.ConversationID, d.ClientMsgID, d.Body, received)
+		})
+	case "typing":
+		var d typingData
+		if err := decode(env, &d); err != nil {
+			return nil, err
+		}
+		return nil, chatError(v.hub.chat.VisitorTyping(ctx, v.visitor, d.ConversationID, d.Typing))
+	case "conversation.end":
+		return nil, perr(CodeForbidden, "only an agent can end a conversation")
+	case "queue.leave":
+		var d endData
+		if err := decode(env, &d); err != nil {
+			return nil, err
+		}
+		return struct{}{}, chatError(v.hub.router.Leave(ctx, v.visitor.ID, d.ConversationID))
+	case "contact.leave":
+		return v.leaveContact(ctx, c, env, received)
+	}
+	return nil, perr(CodeUnknownType, "unknown frame type "+quote(env.Type))
+}
+
+// leaveContact keeps the visitor's e-mail address on the conversation, and their message in it, for an agent to
+// answer later.
+func (v *visitorConn) leaveContact(ctx context.Context, c *conn, env envelope, received time.Time) (any, error) {
+	var d contactData
+	if err := decode(env, &d); err != nil {
+		return nil, err
+	}
+	addr, err := mail.ParseAddress(d.Email)
+	if err != nil || addr.Address != strings.TrimSpace(d.Email) || len(d.Email) > 254 {
+		return nil, perr(CodeBadRequest, "a valid e-mail address is required")
+	}
+	if strings.TrimSpace(d.Body) != "" {
+		send := envelope{V: Version, Type: "message.send", ID: env.ID}
+		send.Data, _ = json.Marshal(sendData{ConversationID: d.ConversationID, ClientMsgID: "contact-" + env.ID + "-" + d.ConversationID, Body: d.Body})
+		if _, err := v.request(ctx, c, send, received); err != nil {
+			return nil, err
+		}
+	}
+	if err := v.hub.store.SetContact(ctx, d.ConversationID, v.visitor.ID, addr.Address); err != nil {
+		return nil, chatError(chat.ErrNotFound)
+	}
+	v.hub.notifier.Summary(ctx, d.ConversationID)
+	return struct{}{}, nil
+}
+
+func (v *visitorConn) visible(n *notify.Notice) bool {
+	// Typing from the visitor's own tabs isn't echoed; everything else on the visitor's subject is theirs.
+	switch n.Kind {
+	case notify.KindEvent, notify.KindQueue:
+		return true
+	case notify.KindTyping:
+		return n.Typing != nil && n.Typing.Author != store.AuthorVisitor
+	}
+	return false
+}
+
+// tick keeps the visitor's place in the queue while their socket is alive.
+func (v *visitorConn) tick(ctx context.Context, _ *conn) {
+	v.mu.Lock()
+	waiting := v.waiting
+	v.mu.Unlock()
+	if waiting != "" {
+		v.hub.router.StillWaiting(ctx, waiting)
+	}
+}
+
+func (v *visitorConn) queued(q *notify.QueueView) {
+	if q == nil {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	switch q.State {
+	case store.RequestQueued, store.RequestOffered:
+		v.waiting = q.ConversationID
+	default:
+		if v.waiting == q.ConversationID {
+			v.waiting = ""
+		}
+	}
+}
+
+func (v *visitorConn) revoked(context.Context) bool { return false }
+
+func (v *visitorConn) closed() {}
+
+// quote shortens and quotes client text for an error message.
+func quote(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return "\"" + s + "\""
+}

@@ -1,0 +1,247 @@
+// Package server is Parley's HTTP edge: routes, sessions and CSRF, origin checks, the JSON APIs, the embedded web
+// apps and the WebSocket upgrades (handed to the realtime hub). Handlers are thin: decode, check, call, encode.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/parley/parley/internal/auth"
+	"github.com/parley/parley/internal/bus"
+	"github.com/parley/parley/internal/config"
+	"github.com/parley/parley/internal/metrics"
+	"github.com/parley/parley/internal/notify"
+	"github.com/parley/parley/internal/realtime"
+	"github.com/parley/parley/internal/routing"
+	"github.com/parley/parley/internal/store"
+)
+
+// Server holds the HTTP handlers' dependencies.
+type Server struct {
+	cfg      config.Config
+	store    *store.Store
+	bus      bus.Bus
+	hub      *realtime.Hub
+	router   *routing.Engine
+	notifier *notify.Notifier
+	signer   *auth.VisitorSigner
+	metrics  *metrics.Metrics
+	log      *slog.Logger
+	now      func() time.Time
+	static   fs.FS
+	// demoSite, when set, is the public id of the site whose demo shop page /demo/ serves.
+	demoSite string
+}
+
+// Deps are what the server needs.
+type Deps struct {
+	Config   config.Config
+	Store    *store.Store
+	Bus      bus.Bus
+	Hub      *realtime.Hub
+	Router   *routing.Engine
+	Notifier *notify.Notifier
+	Signer   *auth.VisitorSigner
+	Metrics  *metrics.Metrics
+	Log      *slog.Logger
+	Now      func() time.Time
+	Static   fs.FS
+	DemoSite string
+}
+
+// New builds the server.
+func New(d Deps) *Server {
+	return &Server{cfg: d.Config, store: d.Store, bus: d.Bus, hub: d.Hub, router: d.Router, notifier: d.Notifier, signer: d.Signer, metrics: d.Metrics,
+		log: d.Log, now: d.Now, static: d.Static, demoSite: d.DemoSite}
+}
+
+// Handler returns every route.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
+
+	mux.HandleFunc("POST /api/auth/login", s.login)
+	mux.HandleFunc("POST /api/auth/logout", s.withSession(s.logout))
+	mux.HandleFunc("GET /api/auth/me", s.withSession(s.me))
+	mux.HandleFunc("POST /api/auth/password", s.withSession(s.changePassword))
+
+	mux.HandleFunc("GET /api/desk/conversations", s.withSession(s.deskConversations))
+	mux.HandleFunc("GET /api/desk/conversations/{id}/events", s.withSession(s.deskEvents))
+
+	mux.HandleFunc("GET /api/admin/agents", s.withAdmin(s.listAgents))
+	mux.HandleFunc("POST /api/admin/agents", s.withAdmin(s.createAgent))
+	mux.HandleFunc("PATCH /api/admin/agents/{id}", s.withAdmin(s.updateAgent))
+	mux.HandleFunc("GET /api/supervisor/stats", s.withSession(s.supervisorStats))
+	mux.HandleFunc("GET /api/admin/groups", s.withAdmin(s.listGroups))
+	mux.HandleFunc("POST /api/admin/groups", s.withAdmin(s.createGroup))
+	mux.HandleFunc("PATCH /api/admin/groups/{id}", s.withAdmin(s.updateGroup))
+	mux.HandleFunc("GET /api/admin/sites", s.withAdmin(s.listSites))
+	mux.HandleFunc("POST /api/admin/sites", s.withAdmin(s.createSite))
+	mux.HandleFunc("PATCH /api/admin/sites/{id}", s.withAdmin(s.updateSite))
+
+	mux.HandleFunc("GET /api/widget/config", s.widgetConfig)
+	mux.HandleFunc("OPTIONS /api/widget/", s.widgetPreflight)
+	mux.HandleFunc("POST /api/widget/session", s.widgetSession)
+
+	mux.HandleFunc("GET /ws/visitor", s.visitorSocket)
+	mux.HandleFunc("GET /ws/desk", s.deskSocket)
+
+	mux.HandleFunc("GET /widget.js", s.widgetLoader)
+	mux.HandleFunc("GET /widget/frame", s.widgetFrame)
+	mux.Handle("GET /static/", s.staticFiles())
+	mux.HandleFunc("GET /desk/", s.app("desk/index.html"))
+	mux.HandleFunc("GET /admin/", s.app("admin/index.html"))
+	mux.HandleFunc("GET /demo/", s.demoPage)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/desk/", http.StatusFound) })
+	return s.recoverer(s.securityHeaders(mux))
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Warn("not ready", slog.Any("error", err))
+		http.Error(w, "database unavailable\n", http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
+
+// securityHeaders sets what every answer carries. Pages set their own framing rules.
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverer turns a panicking handler into a 500, so one bad request never takes the server down.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("handler panic", slog.String("path", r.URL.Path), slog.Any("error", v))
+				writeError(w, http.StatusInternalServerError, "internal", "internal error")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// apiError is the one error shape of the API (docs/api.md).
+type apiError struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]apiError{"error": {Code: code, Message: msg}})
+}
+
+func writeFieldErrors(w http.ResponseWriter, fields map[string]string) {
+	writeJSON(w, http.StatusBadRequest, map[string]apiError{"error": {Code: "invalid_input", Message: "some fields are invalid", Fields: fields}})
+}
+
+// internalError logs err and answers 500 without its text.
+func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("request failed", slog.String("path", r.URL.Path), slog.Any("error", err))
+	writeError(w, http.StatusInternalServerError, "internal", "internal error")
+}
+
+// decodeBody reads a JSON body of at most 64 KiB, strictly.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "the body must be a JSON object with the documented fields")
+		return false
+	}
+	return true
+}
+
+// ownOrigin is Parley's own origin as the browser sees it.
+func (s *Server) ownOrigin(r *http.Request) string {
+	if s.cfg.HTTP.PublicURL != "" {
+		u, _ := url.Parse(s.cfg.HTTP.PublicURL)
+		return u.Scheme + "://" + u.Host
+	}
+	return s.scheme(r) + "://" + r.Host
+}
+
+func (s *Server) scheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	if s.cfg.HTTP.TrustProxy && r.Header.Get("X-Forwarded-Proto") == "https" {
+		return "https"
+	}
+	return "http"
+}
+
+// sameOrigin reports whether a request that carries an Origin comes from Parley's own pages. Browsers send Origin
+// on every cross-site request and every POST, so a missing one is a same-origin GET or a non-browser client.
+func (s *Server) sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	return o == "" || o == s.ownOrigin(r)
+}
+
+// siteAllows reports whether origin may embed the site's widget: Parley's own origin (the iframe itself) or one of
+// the site's allowed origins.
+func (s *Server) siteAllows(r *http.Request, site store.Site, origin string) bool {
+	if origin == "" || origin == s.ownOrigin(r) {
+		return true
+	}
+	for _, o := range site.AllowedOrigins {
+		if strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// siteFor finds the site named by the request's "site" parameter and checks the request's origin against it. It
+// writes the error answer itself when it returns false.
+func (s *Server) siteFor(w http.ResponseWriter, r *http.Request, publicID string) (store.Site, bool) {
+	if publicID == "" || len(publicID) > 64 {
+		writeError(w, http.StatusNotFound, "site_not_found", "unknown site")
+		return store.Site{}, false
+	}
+	site, err := s.store.SiteByPublicID(r.Context(), publicID)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "site_not_found", "unknown site")
+		return store.Site{}, false
+	}
+	if err != nil {
+		s.internalError(w, r, err)
+		return store.Site{}, false
+	}
+	if !s.siteAllows(r, site, r.Header.Get("Origin")) {
+		writeError(w, http.StatusForbidden, "origin_not_allowed", "this origin is not allowed for the site")
+		return store.Site{}, false
+	}
+	return site, true
+}

@@ -1,0 +1,77 @@
+// MasterDetail: a list of items on the left and the selected item's editor on the right, with a "New" button (the
+// sites and groups tabs).
+
+import { h } from '/static/shared/dom.js';
+import { formMessage } from '/static/shared/forms.js';
+
+export class MasterDetail {
+  #items = [];
+  #selected = null; // an item id, 'new', or null
+  #nav;
+  #editor;
+  #describe;
+  #renderEditor;
+  #emptyText;
+
+  /**
+   * describe(item) returns [name, detail] for the list; renderEditor(item) returns the editor's elements (item is
+   * null for a new one). newTestid names the "New" button.
+   */
+  constructor({ id, title, label, newText, newTestid, emptyText, describe, renderEditor }) {
+    this.#describe = describe;
+    this.#renderEditor = renderEditor;
+    this.#emptyText = emptyText;
+    this.#nav = h('ul', { class: 'item-list' });
+    this.#editor = h('div', { class: 'item-editor' });
+    this.message = formMessage();
+    this.element = h('section', { class: 'admin-section', 'aria-labelledby': id },
+      h('div', { class: 'admin-section__header' },
+        h('h2', { id, text: title }),
+        h('button', { type: 'button', class: 'button', testid: newTestid, onclick: () => this.select('new') }, newText)),
+      this.message.element,
+      h('div', { class: 'master-detail' }, h('nav', { 'aria-label': label }, this.#nav), this.#editor));
+  }
+
+  get items() {
+    return this.#items;
+  }
+
+  /** Replaces the items, keeping the selection (or selecting the first one). */
+  setItems(items) {
+    this.#items = items;
+    if (!this.#selected && items.length) this.#selected = items[0].id;
+    this.render();
+  }
+
+  /** A created or saved item: replaces the one with its id (or is added), and is selected. */
+  save(item) {
+    const i = this.#items.findIndex((x) => x.id === item.id);
+    if (i >= 0) this.#items[i] = item;
+    else this.#items.push(item);
+    this.#selected = item.id;
+    this.render();
+  }
+
+  select(id) {
+    this.#selected = id;
+    this.message.clear();
+    this.render();
+  }
+
+  render() {
+    this.#nav.replaceChildren(...this.#items.map((item) => {
+      const [name, detail] = this.#describe(item);
+      return h('li', null,
+        h('button', {
+          type: 'button',
+          class: 'item-list__item',
+          'aria-current': item.id === this.#selected ? 'true' : null,
+          onclick: () => this.select(item.id),
+        }, h('span', { class: 'item-list__name', text: name }), h('span', { class: 'item-list__detail', text: detail })));
+    }));
+    const item = this.#items.find((x) => x.id === this.#selected);
+    if (this.#selected === 'new') this.#editor.replaceChildren(...this.#renderEditor(null));
+    else if (item) this.#editor.replaceChildren(...this.#renderEditor(item));
+    else this.#editor.replaceChildren(h('p', { class: 'muted', text: this.#emptyText }));
+  }
+}

@@ -1,0 +1,315 @@
+// ConversationView: the desk's right side, one conversation at a time. Its transcript comes from
+// GET /api/desk/conversations/{id}/events, then from live events; the Transcript shows each seq once. Transcripts
+// already loaded stay in memory, are kept live, and are resumed after a reconnect (resumeMap).
+//
+// Only a conversation assigned to this agent can be answered (the server refuses replies otherwise). A waiting one
+// is shown read-only with "Take this conversation" (conversation.claim).
+
+import { h } from '/static/shared/dom.js';
+import { get } from '/static/shared/api.js';
+import { copyText } from '/static/shared/clipboard.js';
+import { errorMessage } from '/static/shared/i18n.js';
+import { newId } from '/static/shared/realtime.js';
+import { Transcript } from '/static/shared/transcript.js';
+import { TypingIndicator, TypingSender } from '/static/shared/typing.js';
+import { t } from './i18n.js';
+import { isWaiting, leftMessageBadge, routingText } from './conversations.js';
+
+const MAX_MESSAGE_CHARS = 4000;
+
+export class ConversationView {
+  #client;
+  #account;
+  #list;
+  #panes = new Map(); // id → {id, transcript, closed, loading}
+  #current = null;
+  #drafts = new Map();
+  #typingSender = null;
+  #typing;
+  #title;
+  #meta;
+  #end;
+  #body;
+  #notice;
+  #composer;
+  #input;
+  #sendButton;
+  #claimBar;
+  #claimText;
+  #claimButton;
+  #contact;
+  #closedNote;
+  #empty;
+  #panel;
+
+  constructor({ client, account, list }) {
+    this.#client = client;
+    this.#account = account;
+    this.#list = list;
+
+    this.#title = h('h2', { class: 'view__title' });
+    this.#meta = h('p', { class: 'view__meta' });
+    this.#end = h('button', { type: 'button', class: 'button button--danger', testid: 'end-conversation', onclick: () => this.#endConversation() },
+      'End conversation');
+    this.#body = h('div', { class: 'view__transcript' });
+    this.#typing = new TypingIndicator(h('p', { class: 'view__typing', testid: 'typing-indicator', 'aria-live': 'polite' }));
+    this.#notice = h('p', { class: 'view__notice', role: 'alert', hidden: true });
+    this.#closedNote = h('p', { class: 'view__closed', hidden: true, text: 'This conversation is closed. Its transcript is read-only.' });
+
+    this.#input = h('textarea', {
+      class: 'composer__input',
+      testid: 'message-input',
+      rows: '2',
+      'aria-label': 'Your reply',
+      placeholder: 'Write a reply… (Enter sends, Shift+Enter adds a line)',
+      oninput: () => this.#typingSender?.input(),
+      onkeydown: (e) => {
+        if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+          e.preventDefault();
+          this.#composer.requestSubmit();
+        }
+      },
+    });
+    this.#sendButton = h('button', { type: 'submit', class: 'button button--primary', testid: 'send-message' }, 'Send');
+    this.#composer = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.#send(); } },
+      this.#input, this.#sendButton);
+
+    this.#claimText = h('span', { class: 'view__claim-text' });
+    this.#claimButton = h('button', { type: 'button', class: 'button button--primary', testid: 'claim-conversation', onclick: () => this.#claim() },
+      'Take this conversation');
+    this.#claimBar = h('div', { class: 'view__claim', hidden: true }, this.#claimText, this.#claimButton);
+    this.#contact = h('div', { class: 'view__contact', hidden: true });
+
+    this.#empty = h('div', { class: 'view__empty' }, h('p', { text: 'Select a conversation on the left.' }));
+    this.#panel = h('section', { class: 'view__panel', hidden: true },
+      h('header', { class: 'view__header' }, h('div', { class: 'view__heading' }, this.#title, this.#meta), this.#end),
+      this.#contact, this.#body, this.#typing.element, this.#notice, this.#claimBar, this.#closedNote, this.#composer);
+    this.element = h('main', { class: 'view' }, this.#empty, this.#panel);
+  }
+
+  get current() {
+    return this.#current;
+  }
+
+  /** The conversations whose transcript is loaded, with the last seq each holds (the hello's resume map). */
+  resumeMap() {
+    const resume = {};
+    for (const pane of this.#panes.values()) if (pane.transcript.lastSeq > 0) resume[pane.id] = pane.transcript.lastSeq;
+    return resume;
+  }
+
+  show(id) {
+    if (this.#current) this.#drafts.set(this.#current, this.#input.value);
+    this.#typingSender?.stop();
+    this.#current = id;
+    history.replaceState(null, '', `#${encodeURIComponent(id)}`);
+    this.#list.select(id);
+    this.#typingSender = new TypingSender((typing) => this.#client.send('typing', { conversation_id: id, typing }));
+    this.#typing.set(false);
+    this.#hideNotice();
+
+    const pane = this.#pane(id);
+    this.#body.replaceChildren(pane.transcript.element);
+    this.#input.value = this.#drafts.get(id) || '';
+    this.#empty.hidden = true;
+    this.#panel.hidden = false;
+    this.#renderHeader();
+    pane.transcript.scrollToEnd();
+    this.#load(pane);
+    if (!this.#input.disabled) this.#input.focus();
+  }
+
+  applyEvent(ev) {
+    const pane = this.#panes.get(ev.conversation_id);
+    if (!pane) return;
+    this.#addEvent(pane, ev);
+    if (pane.id === this.#current && ev.type === 'message' && ev.author === 'visitor') this.#typing.set(false);
+  }
+
+  applySummary(summary) {
+    if (summary.id === this.#current) this.#renderHeader();
+    const pane = this.#panes.get(summary.id);
+    if (pane && summary.status === 'closed') this.#setClosed(pane);
+  }
+
+  applyTyping(d) {
+    if (d.conversation_id !== this.#current || d.author !== 'visitor') return;
+    const label = this.#list.get(d.conversation_id)?.visitor_label || 'The visitor';
+    this.#typing.set(d.typing, `${label} is typing…`);
+  }
+
+  destroy() {
+    this.#typingSender?.stop();
+  }
+
+  #pane(id) {
+    let pane = this.#panes.get(id);
+    if (pane) return pane;
+    const transcript = new Transcript({
+      t,
+      lang: 'en',
+      viewer: 'agent',
+      emptyText: 'No messages yet.',
+      nameFor: (ev) => {
+        if (ev.author === 'visitor') return this.#list.get(id)?.visitor_label || t('transcript.visitor');
+        if (ev.author === 'bot') return ev.author_name || t('transcript.bot');
+        return ev.author_name || t('transcript.agent');
+      },
+    });
+    pane = { id, transcript, closed: false, loading: null };
+    this.#panes.set(id, pane);
+    return pane;
+  }
+
+  // Loads what the pane misses (all of it the first time). Live events may arrive meanwhile: the Transcript sorts
+  // and deduplicates.
+  #load(pane) {
+    if (pane.loading) return;
+    pane.loading = get(`/api/desk/conversations/${encodeURIComponent(pane.id)}/events?after=${pane.transcript.lastSeq}`)
+      .then(({ conversation, events }) => {
+        if (conversation) this.#list.upsert(conversation);
+        for (const ev of events || []) this.#addEvent(pane, ev);
+        if (conversation && conversation.status === 'closed') this.#setClosed(pane);
+        if (pane.id === this.#current) this.#renderHeader();
+      })
+      .catch((err) => {
+        if (pane.id !== this.#current || err.status === 401) return;
+        this.#showNotice(err.status === 404 ? 'This conversation is not available to you.' : `The transcript could not be loaded: ${err.message}`);
+      })
+      .finally(() => (pane.loading = null));
+  }
+
+  #addEvent(pane, ev) {
+    if (!pane.transcript.add(ev)) return;
+    if (ev.type === 'ended') this.#setClosed(pane);
+    if (pane.id === this.#current) this.#list.markRead(pane.id, pane.transcript.lastSeq);
+  }
+
+  #setClosed(pane) {
+    if (pane.closed) return;
+    pane.closed = true;
+    if (pane.id === this.#current) this.#renderHeader();
+  }
+
+  #renderHeader() {
+    const id = this.#current;
+    const pane = this.#panes.get(id);
+    const s = this.#list.get(id) || {};
+    const closed = (pane && pane.closed) || s.status === 'closed';
+    if (pane && closed) pane.closed = true;
+    const mine = !closed && s.agent_id === this.#account.id;
+    const waiting = !closed && this.#list.get(id) !== null && isWaiting(s);
+    this.#title.textContent = s.visitor_label || 'Visitor';
+    let state = `Waiting for an agent: ${routingText(s).toLowerCase()}`;
+    if (closed) state = 'Closed';
+    else if (mine) state = 'Assigned to you';
+    else if (s.agent_name) state = `Assigned to ${s.agent_name}`;
+    this.#meta.textContent = [s.site_name, state].filter(Boolean).join(' · ');
+    this.#renderContact(s);
+    this.#end.hidden = !mine;
+    this.#composer.hidden = closed;
+    this.#input.disabled = !mine;
+    this.#sendButton.disabled = !mine;
+    this.#input.placeholder = mine ? 'Write a reply… (Enter sends, Shift+Enter adds a line)'
+      : waiting ? 'Take this conversation to reply.' : 'Only the assigned agent can reply.';
+    this.#claimBar.hidden = !waiting;
+    this.#claimText.textContent = s.contact_email
+      ? 'The visitor left a message. Take the conversation to answer it.'
+      : 'This conversation is waiting for an agent. You can read it; take it to reply.';
+    this.#closedNote.hidden = !closed;
+    if (closed) this.#typing.set(false);
+  }
+
+  // The e-mail address a visitor left with their message, to answer them later.
+  #renderContact(s) {
+    this.#contact.hidden = !s.contact_email;
+    if (!s.contact_email) return;
+    const status = h('span', { class: 'view__copied', role: 'status' });
+    const copy = h('button', { type: 'button', class: 'button button--quiet', testid: 'copy-contact-email' }, 'Copy');
+    copy.addEventListener('click', async () => {
+      status.textContent = (await copyText(s.contact_email)) ? 'Copied.' : 'Select the address and copy it.';
+      setTimeout(() => (status.textContent = ''), 3000);
+    });
+    this.#contact.replaceChildren(leftMessageBadge(s), ' ', h('span', { text: 'Reply to' }), ' ',
+      h('a', { href: `mailto:${s.contact_email}`, testid: 'contact-email', text: s.contact_email }), copy, status);
+  }
+
+  async #claim() {
+    const id = this.#current;
+    const s = this.#list.get(id);
+    if (!s) return;
+    this.#claimButton.disabled = true;
+    this.#hideNotice();
+    try {
+      const ack = await this.#client.request('conversation.claim', { conversation_id: id });
+      // The server's `conversation` frame says the same; this makes the reply box usable at once.
+      this.#list.upsert({ ...s, id: ack.conversation_id || id, agent_id: this.#account.id, agent_name: this.#account.name, routing: 'assigned' });
+      if (this.#current === id) {
+        this.#renderHeader();
+        this.#input.focus();
+      }
+    } catch (err) {
+      if (err.code === 112) this.#showNotice('You\'re at capacity: finish or end a conversation before taking another one.');
+      else if (err.code === 111) this.#showNotice('Someone else took it.');
+      else this.#showNotice(`The conversation could not be taken: ${errorMessage(t, err)}`);
+    } finally {
+      this.#claimButton.disabled = false;
+    }
+  }
+
+  #send() {
+    const pane = this.#panes.get(this.#current);
+    if (!pane || pane.closed || this.#input.disabled) return;
+    const body = this.#input.value.trim();
+    if (!body) return;
+    if ([...body].length > MAX_MESSAGE_CHARS) {
+      this.#showNotice(errorMessage(t, { code: 104 }));
+      return;
+    }
+    const clientMsgId = newId();
+    this.#input.value = '';
+    this.#drafts.delete(pane.id);
+    this.#typingSender?.stop();
+    this.#hideNotice();
+    pane.transcript.addPending({ clientMsgId, body, author: 'agent', authorName: this.#account.name });
+    this.#deliver(pane, clientMsgId, body);
+  }
+
+  async #deliver(pane, clientMsgId, body) {
+    try {
+      const ack = await this.#client.request('message.send',
+        { conversation_id: pane.id, client_msg_id: clientMsgId, body }, { persistent: true });
+      pane.transcript.confirm(clientMsgId, ack.seq);
+    } catch (err) {
+      pane.transcript.fail(clientMsgId, errorMessage(t, err), () => {
+        pane.transcript.retrying(clientMsgId);
+        this.#deliver(pane, clientMsgId, body);
+      });
+    }
+  }
+
+  async #endConversation() {
+    const pane = this.#panes.get(this.#current);
+    if (!pane || pane.closed) return;
+    this.#end.disabled = true;
+    this.#hideNotice();
+    try {
+      await this.#client.request('conversation.end', { conversation_id: pane.id });
+      this.#setClosed(pane);
+    } catch (err) {
+      if (err.code === 106) this.#setClosed(pane);
+      else this.#showNotice(`The conversation could not be ended: ${errorMessage(t, err)}`);
+    } finally {
+      this.#end.disabled = false;
+    }
+  }
+
+  #showNotice(text) {
+    this.#notice.textContent = text;
+    this.#notice.hidden = false;
+  }
+
+  #hideNotice() {
+    this.#notice.hidden = true;
+  }
+}

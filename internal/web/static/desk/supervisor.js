@@ -1,0 +1,100 @@
+// The supervisor panel: each routing group's queue and agents at a glance (GET /api/supervisor/stats, docs/api.md).
+// It is polled every 5 seconds, only while the panel is open and the desk's tab is visible.
+
+import { h } from '/static/shared/dom.js';
+import { get } from '/static/shared/api.js';
+import { storage } from '/static/shared/storage.js';
+
+const POLL_MS = 5000;
+const OPEN_KEY = 'parley.desk.supervisor.open';
+const AGENT_STATUSES = [['available', 'available'], ['away', 'away'], ['offline', 'offline'], ['not_responding', 'not responding']];
+
+export class SupervisorPanel {
+  #body;
+  #timer = null;
+  #stopped = false;
+
+  constructor() {
+    this.#body = h('div', { class: 'supervisor__body' }, h('p', { class: 'supervisor__message', text: 'Loading…' }));
+    this.element = h('details', { class: 'supervisor', testid: 'supervisor-panel', open: storage.get(OPEN_KEY) !== false },
+      h('summary', { class: 'supervisor__title' }, 'Supervision'),
+      this.#body);
+    this.element.addEventListener('toggle', () => {
+      storage.set(OPEN_KEY, this.element.open);
+      this.#schedule(0);
+    });
+    document.addEventListener('visibilitychange', this.#onVisibility);
+  }
+
+  start() {
+    this.#schedule(0);
+  }
+
+  stop() {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    document.removeEventListener('visibilitychange', this.#onVisibility);
+  }
+
+  #onVisibility = () => this.#schedule(0);
+
+  #visible() {
+    return this.element.open && document.visibilityState === 'visible' && !this.#stopped;
+  }
+
+  #schedule(delay) {
+    clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#visible()) this.#timer = setTimeout(() => this.#poll(), delay);
+  }
+
+  async #poll() {
+    try {
+      const { groups } = await get('/api/supervisor/stats');
+      this.#render(groups || []);
+    } catch (err) {
+      if (err.status === 401) return;
+      if (err.status === 403 || err.status === 404) {
+        this.element.hidden = true; // not a supervisor after all, or a server without the stats
+        this.stop();
+        return;
+      }
+      this.#body.replaceChildren(h('p', { class: 'supervisor__message', text: `The figures could not be loaded: ${err.message}` }));
+    }
+    this.#schedule(POLL_MS);
+  }
+
+  #render(groups) {
+    if (!groups.length) {
+      this.#body.replaceChildren(h('p', { class: 'supervisor__message', text: 'You supervise no group yet.' }));
+      return;
+    }
+    this.#body.replaceChildren(...groups.map((g) => {
+      const agents = g.agents || {};
+      return h('section', { class: 'sup-group', dataset: { groupId: g.group_id } },
+        h('h3', { class: 'sup-group__name', text: g.name }),
+        h('dl', { class: 'sup-group__stats' },
+          stat('waiting', 'Waiting now', String(g.waiting ?? 0)),
+          stat('longest_wait', 'Longest wait', duration(g.longest_wait_seconds)),
+          stat('agents', 'Agents', AGENT_STATUSES.map(([key, label]) => `${agents[key] ?? 0} ${label}`).join(' · ')),
+          stat('avg_accept', 'Avg time to accept', duration(g.avg_accept_seconds)),
+          stat('avg_handling', 'Avg handling time', duration(g.avg_handling_seconds)),
+          stat('p90_wait', 'p90 wait (15 min)', duration(g.p90_wait_seconds))));
+    }));
+  }
+}
+
+function stat(key, label, value) {
+  return h('div', { class: 'sup-stat', dataset: { stat: key } }, h('dt', { text: label }), h('dd', { text: value }));
+}
+
+/** "—" for null (nothing measured yet), else "< 1 s", "45 s", "2 min 5 s", "1 h 20 min". */
+function duration(seconds) {
+  if (seconds === null || seconds === undefined || !Number.isFinite(Number(seconds))) return '—';
+  if (seconds > 0 && seconds < 0.5) return '< 1 s';
+  const s = Math.round(Number(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return s % 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s / 60} min`;
+  const m = Math.round(s / 60);
+  return m % 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m / 60} h`;
+}

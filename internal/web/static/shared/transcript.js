@@ -1,0 +1,220 @@
+// Transcript: the list of messages of one conversation, shared by the widget and the desk.
+//
+// Every message is an element with data-testid="message", data-author (visitor, agent, bot or system) and, once
+// the server has stored it, data-seq. Events are kept in seq order and each seq is shown once, however many times
+// it arrives (live, replayed after a reconnect, or loaded over HTTP). A message the viewer sends appears at once as
+// "sending", and becomes the stored message when its ack or its event arrives (matched by client_msg_id).
+
+import { h, formatTime } from './dom.js';
+
+const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
+
+export class Transcript {
+  #t;
+  #lang;
+  #viewer;
+  #nameFor;
+  #bySeq = new Map();
+  #byClientId = new Map();
+  #seen = new Set();
+  #lastSeq = 0;
+
+  /**
+   * t: a translator with the transcript.* keys. viewer: 'visitor' or 'agent', whose messages are shown as "mine".
+   * nameFor(event): the author's display name. emptyText: shown while there is no message.
+   */
+  constructor({ t, lang, viewer, nameFor, emptyText = '' }) {
+    this.#t = t;
+    this.#lang = lang;
+    this.#viewer = viewer;
+    this.#nameFor = nameFor;
+    this.element = h('div', {
+      class: 'transcript',
+      role: 'log',
+      'aria-live': 'polite',
+      'aria-label': t('transcript.label'),
+      tabindex: '0',
+      dataset: { empty: emptyText },
+    });
+  }
+
+  /** The highest seq shown (0 when none). */
+  get lastSeq() {
+    return this.#lastSeq;
+  }
+
+  get isEmpty() {
+    return this.element.childElementCount === 0;
+  }
+
+  has(seq) {
+    return this.#seen.has(seq);
+  }
+
+  /** Shows a conversation event. Returns its element, or null when it was already shown or is not displayed. */
+  add(ev) {
+    const seq = Number(ev && ev.seq);
+    if (!Number.isFinite(seq) || this.#seen.has(seq)) return null;
+    this.#note(seq);
+    const pending = ev.client_msg_id && this.#byClientId.get(ev.client_msg_id);
+    if (pending && !pending.dataset.seq) {
+      this.#settle(pending, seq, ev.created_at);
+      return pending;
+    }
+    const el = this.#render(ev);
+    if (!el) return null;
+    el.dataset.seq = String(seq);
+    this.#bySeq.set(seq, el);
+    if (ev.client_msg_id) this.#byClientId.set(ev.client_msg_id, el);
+    this.#place(el, ev.author === this.#viewer);
+    return el;
+  }
+
+  /** Shows a message the viewer is sending, in the "sending" state, at the bottom. */
+  addPending({ clientMsgId, body, author, authorName }) {
+    const el = this.#bubble({ author, name: authorName, body, time: Date.now() });
+    el.dataset.state = 'sending';
+    el.append(h('div', { class: 'msg__status', text: this.#t('transcript.sending') }));
+    this.#byClientId.set(clientMsgId, el);
+    this.#place(el, true);
+    return el;
+  }
+
+  /** The server stored the pending message clientMsgId as seq (from the ack). */
+  confirm(clientMsgId, seq) {
+    const el = this.#byClientId.get(clientMsgId);
+    if (!el || el.dataset.seq) return;
+    if (this.#bySeq.has(seq)) {
+      el.remove(); // already shown from its event
+      return;
+    }
+    this.#note(seq);
+    this.#settle(el, seq);
+  }
+
+  /** The pending message clientMsgId was refused: shows why, with a Retry button calling onRetry. */
+  fail(clientMsgId, reason, onRetry) {
+    const el = this.#byClientId.get(clientMsgId);
+    if (!el || el.dataset.seq) return;
+    el.dataset.state = 'failed';
+    el.querySelector('.msg__status').replaceChildren(
+      h('span', { text: this.#t('transcript.failed', { reason }) }),
+      ' ',
+      h('button', { type: 'button', class: 'msg__retry', onclick: onRetry }, this.#t('transcript.retry')),
+    );
+  }
+
+  /** The pending message clientMsgId is being sent again. */
+  retrying(clientMsgId) {
+    const el = this.#byClientId.get(clientMsgId);
+    if (!el || el.dataset.seq) return;
+    el.dataset.state = 'sending';
+    el.querySelector('.msg__status').textContent = this.#t('transcript.sending');
+  }
+
+  clear() {
+    this.element.replaceChildren();
+    this.#bySeq.clear();
+    this.#byClientId.clear();
+    this.#seen.clear();
+    this.#lastSeq = 0;
+  }
+
+  scrollToEnd() {
+    this.element.scrollTop = this.element.scrollHeight;
+  }
+
+  #note(seq) {
+    this.#seen.add(seq);
+    if (seq > this.#lastSeq) this.#lastSeq = seq;
+  }
+
+  #settle(el, seq, createdAt) {
+    el.dataset.seq = String(seq);
+    el.dataset.state = 'sent';
+    el.querySelector('.msg__status')?.remove();
+    if (Number.isFinite(createdAt)) this.#setTime(el, createdAt);
+    this.#bySeq.set(seq, el);
+    // Move it to its place in seq order: messages from the other side may have been stored before it.
+    el.remove();
+    this.#place(el, false);
+  }
+
+  // Inserts el after the last stored message with a lower seq; messages still sending stay at the bottom.
+  #place(el, mine) {
+    const list = this.element;
+    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 48;
+    const seq = el.dataset.seq ? Number(el.dataset.seq) : Infinity;
+    let node = list.lastElementChild;
+    if (seq !== Infinity) {
+      while (node && (!node.dataset.seq || Number(node.dataset.seq) > seq)) node = node.previousElementSibling;
+    }
+    list.insertBefore(el, node ? node.nextElementSibling : list.firstElementChild);
+    if (atBottom || mine) this.scrollToEnd();
+  }
+
+  #render(ev) {
+    switch (ev.type) {
+      case 'message':
+        if (ev.author === 'system') return this.#systemLine(ev.body, ev.created_at, 'message');
+        return this.#bubble({ author: ev.author, name: this.#nameFor(ev), body: ev.body, time: ev.created_at });
+      case 'assigned':
+        return this.#systemLine(
+          this.#t('transcript.joined', { name: ev.author_name || this.#t('transcript.agent') }),
+          ev.created_at,
+          'assigned',
+        );
+      case 'ended':
+        return this.#systemLine(this.#t('transcript.ended'), ev.created_at, 'ended');
+      default:
+        return null; // event types of later features
+    }
+  }
+
+  #bubble({ author, name, body, time }) {
+    const mine = author === this.#viewer;
+    return h(
+      'div',
+      { class: `msg msg--${author}${mine ? ' msg--mine' : ''}`, testid: 'message', dataset: { author } },
+      h('div', { class: 'msg__meta' }, h('span', { class: 'msg__author', text: name }), ' ', this.#time(time)),
+      h('div', { class: 'msg__body' }, linkify(body || '')),
+    );
+  }
+
+  #systemLine(text, time, kind) {
+    return h(
+      'div',
+      { class: 'msg msg--system', testid: 'message', dataset: { author: 'system', event: kind } },
+      h('span', { class: 'msg__body', text }),
+      ' ',
+      this.#time(time),
+    );
+  }
+
+  #time(ms) {
+    if (!Number.isFinite(ms)) return h('time', { class: 'msg__time' });
+    return h('time', {
+      class: 'msg__time',
+      datetime: new Date(ms).toISOString(),
+      title: new Date(ms).toLocaleString(this.#lang),
+      text: formatTime(ms, this.#lang),
+    });
+  }
+
+  #setTime(el, ms) {
+    el.querySelector('.msg__time')?.replaceWith(this.#time(ms));
+  }
+}
+
+// Text with its http(s) links made clickable. Everything stays text: links are built element by element.
+function linkify(text) {
+  const parts = [];
+  let last = 0;
+  for (const match of text.matchAll(URL_PATTERN)) {
+    if (match.index > last) parts.push(text.slice(last, match.index));
+    parts.push(h('a', { href: match[0], target: '_blank', rel: 'noopener noreferrer nofollow', text: match[0] }));
+    last = match.index + match[0].length;
+  }
+  if (last < text.length) parts.push(text.slice(last));
+  return parts;
+}

@@ -1,0 +1,53 @@
+// ParentBridge: the frame's side of the postMessage contract with widget/loader.js.
+//
+// Parent → frame: {parley: 'init', open}, {parley: 'open'}.
+// Frame → parent: {parley: 'ready'}, {parley: 'minimize'}, {parley: 'unread', count}.
+//
+// Only messages from window.parent are accepted. The frame learns the parent's origin from its first 'init' (the
+// server's frame-ancestors policy already limits who can embed the frame) and from then on posts only to that
+// origin, and accepts only that origin.
+
+export class ParentBridge {
+  #origin = null;
+  #queue = [];
+  #handlers = new Map();
+
+  constructor() {
+    this.embedded = window.parent !== window;
+    if (!this.embedded) return;
+    window.addEventListener('message', (e) => this.#receive(e));
+    // 'ready' carries nothing, so it may go to any origin: it asks the loader for its 'init'.
+    window.parent.postMessage({ parley: 'ready' }, '*');
+  }
+
+  on(type, fn) {
+    this.#handlers.set(type, fn);
+  }
+
+  post(message) {
+    if (!this.embedded) return;
+    if (!this.#origin) {
+      // Only the latest unread count matters.
+      if (message.parley === 'unread') this.#queue = this.#queue.filter((m) => m.parley !== 'unread');
+      this.#queue.push(message);
+      return;
+    }
+    window.parent.postMessage(message, this.#origin);
+  }
+
+  #receive(e) {
+    if (e.source !== window.parent) return;
+    const data = e.data;
+    if (!data || typeof data !== 'object' || typeof data.parley !== 'string') return;
+    const ancestor = location.ancestorOrigins && location.ancestorOrigins[0];
+    if (ancestor && e.origin !== ancestor) return;
+    if (!this.#origin) {
+      if (data.parley !== 'init') return;
+      this.#origin = e.origin;
+      for (const message of this.#queue.splice(0)) window.parent.postMessage(message, this.#origin);
+    } else if (e.origin !== this.#origin) {
+      return;
+    }
+    this.#handlers.get(data.parley)?.(data);
+  }
+}

@@ -1,0 +1,262 @@
+/*
+ * Parley widget loader, served at /widget.js. Websites embed it with:
+ *   <script src="https://PARLEY_HOST/widget.js" data-site="SITE_ID" async></script>
+ * (optional data-lang="fr" or "en" forces the language; otherwise the site's language, or the browser's).
+ *
+ * A classic script, not a module. It adds one <parley-widget> element whose open shadow root holds the launcher
+ * button and the chat iframe (/widget/frame), isolated from the page's CSS. The only global is window.Parley
+ * ({open(), minimize()}), which also stops a second copy from loading.
+ *
+ * postMessage contract (both sides check the other's origin and window):
+ *   loader → frame: {parley: 'init', open: bool} (answering the frame's 'ready', and on the iframe's load),
+ *                   {parley: 'open'} when the visitor opens the chatbox.
+ *   frame → loader: {parley: 'ready'}, {parley: 'minimize'}, {parley: 'unread', count: n}.
+ */
+(() => {
+  'use strict';
+
+  if (window.Parley) return;
+
+  const script = document.currentScript || document.querySelector('script[data-site][src*="/widget.js"]');
+  if (!script) {
+    console.error('Parley: cannot find the widget <script> tag.');
+    return;
+  }
+  const site = script.getAttribute('data-site');
+  if (!site) {
+    console.error('Parley: the widget <script> tag needs a data-site="SITE_ID" attribute.');
+    return;
+  }
+  const origin = new URL(script.src, location.href).origin;
+  const openKey = `parley.open.${site}`;
+
+  const TEXTS = {
+    en: { open: 'Open the chat', unread: 'Open the chat ({n} unread)', title: 'Chat' },
+    fr: { open: 'Ouvrir la discussion', unread: 'Ouvrir la discussion ({n} non lus)', title: 'Discussion' },
+  };
+
+  const CSS = `
+    :host {
+      all: initial;
+      position: fixed;
+      right: 0;
+      bottom: 0;
+      width: 0;
+      height: 0;
+      z-index: 2147483000;
+    }
+    .launcher {
+      position: fixed;
+      right: 20px;
+      bottom: 20px;
+      display: grid;
+      place-items: center;
+      width: 60px;
+      height: 60px;
+      padding: 0;
+      border: 0;
+      border-radius: 50%;
+      background: #2657d9;
+      color: #fff;
+      box-shadow: 0 6px 20px rgb(16 24 40 / 0.25);
+      cursor: pointer;
+      transition: transform 0.15s ease;
+    }
+    .launcher:hover { transform: scale(1.06); background: #1d46b3; }
+    .launcher:focus-visible { outline: 3px solid #9db5f5; outline-offset: 3px; }
+    .launcher[hidden], .frame[hidden] { display: none; }
+    .badge {
+      position: absolute;
+      top: -3px;
+      right: -3px;
+      box-sizing: border-box;
+      min-width: 22px;
+      height: 22px;
+      padding: 0 6px;
+      border: 2px solid #fff;
+      border-radius: 11px;
+      background: #d92d20;
+      color: #fff;
+      font: 700 12px/18px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
+      text-align: center;
+    }
+    .frame {
+      position: fixed;
+      right: 20px;
+      bottom: 20px;
+      width: 380px;
+      height: 600px;
+      max-width: calc(100vw - 40px);
+      max-height: calc(100vh - 40px);
+      border: 0;
+      border-radius: 14px;
+      background: #fff;
+      box-shadow: 0 12px 40px rgb(16 24 40 / 0.28);
+      color-scheme: light;
+    }
+    @media (max-width: 480px), (max-height: 520px) {
+      .frame {
+        inset: 0;
+        width: 100%;
+        height: 100%;
+        max-width: none;
+        max-height: none;
+        border-radius: 0;
+      }
+    }
+    @media (prefers-reduced-motion: reduce) { .launcher { transition: none; } }
+    @media print { :host { display: none; } }
+  `;
+
+  let ui = null;
+  const state = { open: false, unread: 0 };
+
+  window.Parley = Object.freeze({
+    open: () => ui && setOpen(true),
+    minimize: () => ui && setOpen(false),
+  });
+
+  fetch(`${origin}/api/widget/config?site=${encodeURIComponent(site)}`, { mode: 'cors', credentials: 'omit' })
+    .then(async (res) => {
+      if (res.ok) return res.json();
+      let code = '';
+      try {
+        code = (await res.json()).error.code;
+      } catch { /* no JSON body */ }
+      throw Object.assign(new Error(code || `HTTP ${res.status}`), { status: res.status, code });
+    })
+    .then((config) => whenBody(() => mount((config && config.site) || {})))
+    .catch((err) => console.error(explain(err)));
+
+  function explain(err) {
+    if (err.code === 'origin_not_allowed' || err.status === 403) {
+      return `Parley: this website (${location.origin}) is not an allowed origin of site "${site}". ` +
+        'Add it to the site\'s allowed origins in Parley\'s admin. The chat is not shown.';
+    }
+    if (err.code === 'site_not_found' || err.status === 404) {
+      return `Parley: no site "${site}" on ${origin}. Check the data-site attribute of the widget <script> tag. ` +
+        'The chat is not shown.';
+    }
+    return `Parley: cannot load the widget configuration of site "${site}" from ${origin} (${err.message}). ` +
+      `If ${location.origin} is not among the site's allowed origins, the browser blocks this request. ` +
+      'The chat is not shown.';
+  }
+
+  function whenBody(fn) {
+    if (document.body) fn();
+    else document.addEventListener('DOMContentLoaded', fn, { once: true });
+  }
+
+  // data-lang, else the site's language when the admin forces one, else the browser's (fr-* → fr, else en).
+  function chooseLanguage(siteLanguage) {
+    const supported = (value) => {
+      const lang = String(value || '').toLowerCase().slice(0, 2);
+      return lang === 'en' || lang === 'fr' ? lang : null;
+    };
+    return supported(script.getAttribute('data-lang')) || supported(siteLanguage) || supported(navigator.language) || 'en';
+  }
+
+  function mount(siteConfig) {
+    const lang = chooseLanguage(siteConfig.language);
+    const text = TEXTS[lang];
+
+    const host = document.createElement('parley-widget');
+    const root = host.attachShadow({ mode: 'open' });
+    const style = document.createElement('style');
+    style.textContent = CSS;
+
+    const frame = document.createElement('iframe');
+    frame.className = 'frame';
+    frame.hidden = true;
+    frame.title = siteConfig.name ? `${text.title}: ${siteConfig.name}` : text.title;
+    frame.allow = 'camera; microphone; autoplay';
+    frame.src = `${origin}/widget/frame?site=${encodeURIComponent(site)}&lang=${lang}`;
+
+    const launcher = document.createElement('button');
+    launcher.type = 'button';
+    launcher.className = 'launcher';
+    launcher.setAttribute('data-testid', 'launcher');
+    launcher.setAttribute('aria-expanded', 'false');
+    launcher.append(chatIcon());
+    launcher.addEventListener('click', () => setOpen(true));
+
+    root.append(style, frame, launcher);
+    document.body.appendChild(host);
+    ui = { frame, launcher, text, badge: null };
+
+    frame.addEventListener('load', () => post({ parley: 'init', open: state.open }));
+    window.addEventListener('message', onMessage);
+
+    let wasOpen = false;
+    try {
+      wasOpen = sessionStorage.getItem(openKey) === '1';
+    } catch { /* storage refused */ }
+    setOpen(wasOpen, { restoring: true });
+  }
+
+  function onMessage(e) {
+    if (e.origin !== origin || !ui || e.source !== ui.frame.contentWindow) return;
+    const data = e.data;
+    if (!data || typeof data !== 'object') return;
+    if (data.parley === 'ready') post({ parley: 'init', open: state.open });
+    else if (data.parley === 'minimize') setOpen(false);
+    else if (data.parley === 'unread') {
+      const count = Number(data.count);
+      state.unread = Number.isInteger(count) && count > 0 ? count : 0;
+      render();
+    }
+  }
+
+  function setOpen(open, { restoring = false } = {}) {
+    const changed = state.open !== open;
+    state.open = open;
+    try {
+      if (open) sessionStorage.setItem(openKey, '1');
+      else sessionStorage.removeItem(openKey);
+    } catch { /* storage refused: the chatbox just starts minimized on the next page */ }
+    render();
+    if (open) post({ parley: 'open' });
+    if (changed && !restoring) (open ? ui.frame : ui.launcher).focus();
+  }
+
+  function render() {
+    const { frame, launcher, text } = ui;
+    frame.hidden = !state.open;
+    launcher.hidden = state.open;
+    launcher.setAttribute('aria-expanded', String(state.open));
+    const showBadge = !state.open && state.unread > 0;
+    launcher.setAttribute('aria-label', showBadge ? text.unread.replace('{n}', state.unread) : text.open);
+    if (showBadge) {
+      if (!ui.badge) {
+        ui.badge = document.createElement('span');
+        ui.badge.className = 'badge';
+        ui.badge.setAttribute('data-testid', 'unread-badge');
+        ui.badge.setAttribute('aria-hidden', 'true');
+        launcher.append(ui.badge);
+      }
+      ui.badge.textContent = state.unread > 99 ? '99+' : String(state.unread);
+    } else if (ui.badge) {
+      ui.badge.remove();
+      ui.badge = null;
+    }
+  }
+
+  function post(message) {
+    if (ui && ui.frame.contentWindow) ui.frame.contentWindow.postMessage(message, origin);
+  }
+
+  function chatIcon() {
+    const ns = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('width', '28');
+    svg.setAttribute('height', '28');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('focusable', 'false');
+    const path = document.createElementNS(ns, 'path');
+    path.setAttribute('fill', 'currentColor');
+    path.setAttribute('d', 'M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2zM6 9h12v2H6zm8 5H6v-2h8zm4-6H6V6h12z');
+    svg.append(path);
+    return svg;
+  }
+})();

@@ -1,0 +1,355 @@
+// VisitorChat: the visitor's side of a conversation. It connects the socket, shows the transcript, sends messages,
+// follows the conversation's end, counts unread messages for the launcher's badge, and keeps the waiting room up to
+// date from the `queue` frames (queue.leave, contact.leave).
+//
+// The transcript lives in memory only. After a reload the saved conversation is resumed from seq 0, so the server
+// replays it whole; the Transcript shows each seq once, so nothing is duplicated.
+
+import { RealtimeClient, RealtimeError, socketUrl, newId } from '/static/shared/realtime.js';
+import { errorMessage } from '/static/shared/i18n.js';
+import { Transcript } from '/static/shared/transcript.js';
+import { TypingSender } from '/static/shared/typing.js';
+import { Chatbox } from './chatbox.js';
+import { WaitingRoom } from './waiting_room.js';
+
+const MAX_MESSAGE_CHARS = 4000; // realtime.max_message_chars; the server has the last word (error 104)
+
+export class VisitorChat {
+  #t;
+  #session;
+  #saved;
+  #bridge;
+  #client;
+  #transcript;
+  #chatbox;
+  #waitingRoom;
+  #queues = new Map(); // conversation id → its latest QUEUE (one may come before the ack that names the conversation)
+  #leftQueue = new Set(); // conversations whose queue the visitor left from this page
+  #typing;
+  #convId;
+  #ended = false;
+  #dismissed = new Set(); // conversations the visitor left with "Start a new conversation"
+  #creating = null; // the first message.send of a new conversation, until its ack names the conversation
+  #incoming = []; // seqs of messages from the agent, a bot or the system
+  #agentName = null;
+  #open;
+  #unreadPosted = -1;
+  #restarts = 0;
+  #restartsReset = null;
+
+  constructor({ root, site, lang, t, session, saved, bridge }) {
+    this.#t = t;
+    this.#session = session;
+    this.#saved = saved;
+    this.#bridge = bridge;
+    this.#convId = saved.id;
+    this.#open = !bridge.embedded;
+
+    this.#transcript = new Transcript({
+      t,
+      lang,
+      viewer: 'visitor',
+      emptyText: t('chat.welcome'),
+      nameFor: (ev) => {
+        if (ev.author === 'visitor') return t('transcript.you');
+        if (ev.author === 'bot') return ev.author_name || t('transcript.bot');
+        return ev.author_name || t('transcript.agent');
+      },
+    });
+    this.#waitingRoom = new WaitingRoom({
+      t,
+      onLeaveQueue: () => this.#leaveQueue(),
+      onLeaveMessage: (email, body) => this.#leaveMessage(email, body),
+      onDismiss: (what) => {
+        this.#saved.update({ dismissed: what });
+        this.#renderQueue();
+      },
+    });
+    this.#chatbox = new Chatbox({
+      t,
+      transcript: this.#transcript,
+      embedded: bridge.embedded,
+      onSend: (text) => this.#send(text),
+      onInput: () => this.#typing.input(),
+      onMinimize: () => this.#minimize(),
+      onNewConversation: () => this.#startNew(),
+      panels: [this.#waitingRoom.element],
+    });
+    root.replaceChildren(this.#chatbox.element);
+
+    this.#client = new RealtimeClient({
+      url: socketUrl(`/ws/visitor?site=${encodeURIComponent(site)}`),
+      helloData: async () => {
+        const { token } = await this.#session.ensure();
+        return { token, resume: this.#convId ? { [this.#convId]: 0 } : {} };
+      },
+    });
+    this.#typing = new TypingSender((typing) =>
+      Boolean(this.#convId) && !this.#ended && this.#client.send('typing', { conversation_id: this.#convId, typing }),
+    );
+
+    bridge.on('init', (msg) => this.#setOpen(Boolean(msg.open)));
+    bridge.on('open', () => this.#setOpen(true));
+    document.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && bridge.embedded) this.#minimize();
+    });
+  }
+
+  setTitle(name) {
+    this.#chatbox.setTitle(name);
+  }
+
+  start() {
+    const c = this.#client;
+    c.on('state', (state) => this.#chatbox.setConnection(state));
+    c.on('hello', (data) => this.#onHello(data));
+    c.on('helloError', (err) => err.code === 105 && this.#forgetConversation());
+    c.on('event', (ev) => this.#onEvent(ev));
+    c.on('typing', (d) => {
+      if (d.conversation_id === this.#convId && d.author !== 'visitor') this.#chatbox.showTyping(d.typing, this.#agentName);
+    });
+    c.on('queue', (q) => this.#setQueue(q.conversation_id, q));
+    c.on('error', (err) => this.#chatbox.showNotice(errorMessage(this.#t, err)));
+    c.on('terminated', ({ code }) => this.#restart(code));
+    this.#chatbox.setConnection('connecting');
+    this.#postUnread();
+    // Renew the token before the first hello (a valid token keeps the visitor); the hello asks again if this fails.
+    this.#session.refresh().catch(() => {}).finally(() => c.start());
+  }
+
+  #send(text) {
+    const body = text.trim();
+    if (!body || this.#ended) return false;
+    if ([...body].length > MAX_MESSAGE_CHARS) {
+      this.#chatbox.showNotice(errorMessage(this.#t, { code: 104 }));
+      return false;
+    }
+    const clientMsgId = newId();
+    this.#typing.stop();
+    this.#transcript.addPending({ clientMsgId, body, author: 'visitor', authorName: this.#t('transcript.you') });
+    this.#deliver(clientMsgId, body);
+    return true;
+  }
+
+  async #deliver(clientMsgId, body) {
+    // One conversation at a time: messages typed before the first one's ack wait for its conversation id.
+    if (!this.#convId && this.#creating) await this.#creating.catch(() => {});
+    const data = { client_msg_id: clientMsgId, body };
+    if (this.#convId) data.conversation_id = this.#convId;
+    const request = this.#client.request('message.send', data, { persistent: true });
+    if (!data.conversation_id) this.#creating = request;
+    try {
+      const ack = await request;
+      if (!this.#convId && ack.conversation_id) this.#adopt(ack.conversation_id);
+      if (ack.conversation_id === this.#convId) this.#transcript.confirm(clientMsgId, ack.seq);
+    } catch (err) {
+      const reason = errorMessage(this.#t, err);
+      this.#transcript.fail(clientMsgId, reason, () => {
+        this.#transcript.retrying(clientMsgId);
+        this.#deliver(clientMsgId, body);
+      });
+    } finally {
+      if (this.#creating === request) this.#creating = null;
+    }
+  }
+
+  #onHello(data) {
+    const conv = data.conversation;
+    const id = conv && (conv.id || conv.conversation_id);
+    if ('queue' in data) {
+      const q = data.queue;
+      if (q && q.conversation_id) this.#setQueue(q.conversation_id, q);
+      else if (id || this.#convId) this.#setQueue(id || this.#convId, null);
+    }
+    if (!id) {
+      // The saved conversation is not this visitor's any more (or never was): start afresh.
+      if (this.#convId && this.#transcript.lastSeq === 0) this.#forgetConversation();
+      return;
+    }
+    if (id === this.#convId || this.#dismissed.has(id)) return;
+    if (this.#convId && !this.#ended) return; // ours is still open: keep showing it
+    // The visitor has an open conversation this page didn't know (started in another tab, say). The server replays
+    // the conversation it names in the ack from its start, so showing it is enough.
+    this.#switchTo(id);
+  }
+
+  #onEvent(ev) {
+    const id = ev.conversation_id;
+    if (this.#dismissed.has(id)) return;
+    if (id !== this.#convId) {
+      if (this.#convId && !this.#ended) return;
+      this.#switchTo(id);
+      if (ev.seq > 1) this.#resync(id);
+    }
+    if (!this.#transcript.add(ev)) return;
+    this.#saved.update({ last_seq: this.#transcript.lastSeq });
+    if (ev.type === 'assigned') {
+      this.#agentName = ev.author_name || null;
+      this.#chatbox.setAgent(this.#agentName);
+      // The server pushes `assigned` too; this only makes sure the waiting room goes as the agent joins.
+      const q = this.#queues.get(id);
+      if (q && (q.state === 'queued' || q.state === 'offered')) this.#setQueue(id, { ...q, state: 'assigned' });
+    } else if (ev.type === 'ended') {
+      this.#setEnded(true);
+      // Nobody will come any more; a visitor who was turned away may still leave a message.
+      const state = this.#queues.get(id)?.state;
+      if (state !== 'refused' && state !== 'expired') this.#setQueue(id, null);
+    } else if (ev.type === 'message' && ev.author !== 'visitor') {
+      this.#incoming.push(ev.seq);
+      this.#chatbox.showTyping(false);
+    }
+    this.#postUnread();
+  }
+
+  // Shows conversation id instead of an ended one (or instead of none).
+  #switchTo(id) {
+    if (this.#convId) this.#resetView();
+    this.#adopt(id);
+  }
+
+  // Reconnects asking for the whole of conversation id: events before the ones this page saw were never shown.
+  #resync(id) {
+    this.#client.forget(id);
+    queueMicrotask(() => this.#client.reconnectNow());
+  }
+
+  #adopt(id) {
+    this.#convId = id;
+    this.#saved.adopt(id);
+    this.#renderQueue();
+  }
+
+  #setQueue(id, queue) {
+    if (!id || this.#dismissed.has(id)) return;
+    if (queue) this.#queues.set(id, queue);
+    else this.#queues.delete(id);
+    if (id === this.#convId) this.#renderQueue();
+  }
+
+  #renderQueue() {
+    const id = this.#convId;
+    const q = (id && this.#queues.get(id)) || {};
+    this.#waitingRoom.render({
+      state: q.state || null,
+      position: q.position,
+      eta: q.eta,
+      reason: q.reason,
+      leftQueue: this.#leftQueue.has(id),
+      contactEmail: id ? this.#saved.get('contact_email') : undefined,
+      dismissed: id ? this.#saved.get('dismissed') : undefined,
+    });
+  }
+
+  async #leaveQueue() {
+    const id = this.#convId;
+    if (!id) return;
+    try {
+      await this.#client.request('queue.leave', { conversation_id: id });
+      this.#leftQueue.add(id);
+      this.#setQueue(id, { ...this.#queues.get(id), conversation_id: id, state: 'abandoned' });
+    } catch (err) {
+      this.#chatbox.showNotice(errorMessage(this.#t, err));
+    }
+  }
+
+  /** contact.leave; rejects with the RealtimeError when refused (the waiting room shows why). */
+  async #leaveMessage(email, body) {
+    const id = this.#convId;
+    if (!id) throw new RealtimeError({ code: 105 });
+    await this.#client.request('contact.leave', { conversation_id: id, email, body });
+    if (this.#convId !== id) return;
+    this.#saved.update({ contact_email: email, dismissed: null });
+    this.#renderQueue();
+  }
+
+  #setEnded(ended) {
+    this.#ended = ended;
+    this.#chatbox.setEnded(ended);
+    if (ended) this.#typing.stop();
+  }
+
+  // "Start a new conversation": the next message creates one (message.send without conversation_id).
+  #startNew() {
+    if (this.#convId) {
+      this.#dismissed.add(this.#convId);
+      this.#client.forget(this.#convId);
+    }
+    this.#forgetConversation();
+    this.#chatbox.focusInput();
+  }
+
+  #forgetConversation() {
+    this.#saved.clear();
+    this.#convId = null;
+    this.#resetView();
+  }
+
+  #resetView() {
+    this.#transcript.clear();
+    this.#renderQueue();
+    this.#incoming = [];
+    this.#agentName = null;
+    this.#chatbox.setAgent(null);
+    this.#chatbox.showTyping(false);
+    this.#setEnded(false);
+    this.#postUnread();
+  }
+
+  // The socket was closed for good (4500–4999): get a token again (a new visitor after 4500 or a refused renewal)
+  // and reconnect, waiting longer each time it happens in a row.
+  async #restart(code) {
+    const before = this.#session.visitorId;
+    const delay = this.#restarts === 0 ? 0 : Math.min(30000, 1000 * 2 ** this.#restarts);
+    this.#restarts++;
+    clearTimeout(this.#restartsReset);
+    await sleep(delay);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.#session.refresh({ drop: code === 4500 });
+        break;
+      } catch {
+        await sleep(Math.min(30000, 1000 * 2 ** attempt));
+      }
+    }
+    if (this.#session.visitorId !== before) {
+      // A new visitor cannot see the old visitor's conversation.
+      if (this.#convId) this.#dismissed.add(this.#convId);
+      this.#forgetConversation();
+    }
+    this.#client.start();
+    this.#restartsReset = setTimeout(() => (this.#restarts = 0), 60000);
+  }
+
+  #minimize() {
+    this.#setOpen(false);
+    this.#bridge.post({ parley: 'minimize' });
+  }
+
+  #setOpen(open) {
+    this.#open = open;
+    if (open) {
+      this.#transcript.scrollToEnd();
+      if (matchMedia('(pointer: fine)').matches) this.#chatbox.focusInput();
+    } else {
+      this.#typing.stop();
+    }
+    this.#postUnread();
+  }
+
+  // While the chatbox is open everything is read; while it is minimized (or not opened yet) messages from the other
+  // side after read_seq are unread.
+  #postUnread() {
+    let count = 0;
+    if (this.#open) {
+      this.#saved.update({ read_seq: this.#transcript.lastSeq });
+    } else {
+      const readSeq = this.#saved.readSeq;
+      count = this.#incoming.filter((seq) => seq > readSeq).length;
+    }
+    if (count === this.#unreadPosted) return;
+    this.#unreadPosted = count;
+    this.#bridge.post({ parley: 'unread', count });
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
