@@ -1,0 +1,192 @@
+package routing
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/parley/parley/internal/notify"
+	"github.com/parley/parley/internal/store"
+)
+
+// announce tells everyone concerned what a decision changed: ringing and silenced desks, the assignment in the
+// transcript, the visitor's place, and the desks' lists.
+func (e *Engine) announce(ctx context.Context, d store.Decision) {
+	for _, o := range d.NewOffers {
+		e.n.Offer(ctx, o)
+	}
+	for _, o := range d.EndedOffers {
+		e.n.OfferEnded(ctx, o)
+	}
+	for _, id := range d.NotResponding {
+		e.announcePresence(ctx, id)
+	}
+	if d.Assigned != nil && len(d.Assigned.Events) > 0 {
+		e.n.Events(ctx, d.Assigned.Conversation, d.Assigned.Events, time.Time{})
+	}
+	if d.Request.ID != "" {
+		if d.Request.State != store.RequestQueued {
+			e.announceRequest(ctx, d.Request, 0, nil)
+		}
+		e.n.Summary(ctx, d.Request.ConversationID)
+	}
+}
+
+func (e *Engine) announceAll(ctx context.Context, ds []store.Decision) {
+	for _, d := range ds {
+		e.announce(ctx, d)
+	}
+}
+
+// announceEnded tells visitors and desks about requests that left the queue without an agent.
+func (e *Engine) announceEnded(ctx context.Context, rs []store.Request) {
+	for _, r := range rs {
+		e.announceRequest(ctx, r, 0, nil)
+		e.n.Summary(ctx, r.ConversationID)
+	}
+}
+
+// announceRequest sends a request's state to its visitor, unless it is what they were last told.
+func (e *Engine) announceRequest(ctx context.Context, r store.Request, position int, eta *notify.ETAView) {
+	if r.VisitorID == "" {
+		c, err := e.st.Conversation(ctx, r.ConversationID)
+		if err != nil {
+			e.log.Warn("queue announce", slog.String("conversation_id", r.ConversationID), slog.Any("error", err))
+			return
+		}
+		r.VisitorID = c.VisitorID
+	}
+	v := notify.QueueView{ConversationID: r.ConversationID, Channel: r.Channel, State: r.State, Position: position, ETA: eta, Reason: r.Reason}
+	e.mu.Lock()
+	last, seen := e.seen[r.ID]
+	same := seen && sameQueueView(last, v)
+	if isFinal(r.State) {
+		delete(e.seen, r.ID)
+	} else {
+		e.seen[r.ID] = v
+	}
+	e.mu.Unlock()
+	if !same {
+		e.n.Queue(ctx, r.VisitorID, v)
+	}
+}
+
+func sameQueueView(a, b notify.QueueView) bool {
+	if a.State != b.State || a.Position != b.Position || a.Reason != b.Reason || (a.ETA == nil) != (b.ETA == nil) {
+		return false
+	}
+	return a.ETA == nil || a.ETA.Bucket == b.ETA.Bucket
+}
+
+func isFinal(state string) bool {
+	switch state {
+	case store.RequestQueued, store.RequestOffered:
+		return false
+	}
+	return true
+}
+
+// announceQueue recomputes the position and estimated wait of everyone waiting in a group's queue on a channel,
+// and tells those whose view changed.
+func (e *Engine) announceQueue(ctx context.Context, groupID, channel string) {
+	queue, err := e.st.Queue(ctx, groupID, channel)
+	if err != nil || len(queue) == 0 {
+		return
+	}
+	capacity, err := e.st.GroupCapacity(ctx, groupID, channel)
+	if err != nil {
+		e.log.Warn("group capacity", slog.Any("error", err))
+		return
+	}
+	avg, err := e.st.GroupAverages(ctx, groupID, channel)
+	if err != nil {
+		e.log.Warn("group averages", slog.Any("error", err))
+		return
+	}
+	for i, r := range queue {
+		eta := e.eta(ctx, r, i+1, capacity, avg)
+		e.announceRequest(ctx, r, i+1, eta)
+	}
+}
+
+// eta estimates the wait of the request at position k and rounds it to a bucket, remembering the bucket shown.
+func (e *Engine) eta(ctx context.Context, r store.Request, k int, c store.Capacity, a store.Averages) *notify.ETAView {
+	d, ok := Estimate(k, c, a, e.cfg.MinHistory)
+	bucket := Bucket(d, ok, r.ETABucket)
+	if bucket != r.ETABucket {
+		if err := e.st.SetETABucket(ctx, r.ID, bucket); err != nil {
+			e.log.Warn("eta bucket", slog.Any("error", err))
+		}
+	}
+	v := &notify.ETAView{Bucket: bucket}
+	if ok {
+		secs := int(d.Seconds())
+		v.Seconds = &secs
+	}
+	return v
+}
+
+// announcePresence tells an agent's desks and their groups about their presence.
+func (e *Engine) announcePresence(ctx context.Context, agentID string) {
+	p, err := e.st.AgentPresence(ctx, agentID)
+	if err != nil {
+		return
+	}
+	a, err := e.st.Account(ctx, agentID)
+	if err != nil {
+		return
+	}
+	groups, _ := e.st.AccountGroupIDs(ctx, agentID)
+	e.n.Presence(ctx, p, a.Name, groups)
+}
+
+// QueueState is where a conversation's chat request stands, for a visitor's hello; nil when it never had one.
+func (e *Engine) QueueState(ctx context.Context, convID string) *notify.QueueView {
+	r, err := e.st.LatestRequest(ctx, convID, store.ChannelChat)
+	if err != nil {
+		return nil
+	}
+	v := notify.QueueView{ConversationID: convID, Channel: r.Channel, State: r.State, Reason: r.Reason}
+	if r.State == store.RequestQueued {
+		queue, err := e.st.Queue(ctx, r.GroupID, r.Channel)
+		if err == nil {
+			for i, q := range queue {
+				if q.ID == r.ID {
+					v.Position = i + 1
+				}
+			}
+			c, err1 := e.st.GroupCapacity(ctx, r.GroupID, r.Channel)
+			a, err2 := e.st.GroupAverages(ctx, r.GroupID, r.Channel)
+			if err1 == nil && err2 == nil {
+				v.ETA = e.eta(ctx, r, v.Position, c, a)
+			}
+		}
+	}
+	return &v
+}
+
+// DeskState is an agent's presence and ringing offers, for their desk's hello.
+func (e *Engine) DeskState(ctx context.Context, agentID string) (notify.PresenceView, []notify.OfferView, error) {
+	p, err := e.st.AgentPresence(ctx, agentID)
+	if err != nil {
+		return notify.PresenceView{}, nil, err
+	}
+	a, err := e.st.Account(ctx, agentID)
+	if err != nil {
+		return notify.PresenceView{}, nil, err
+	}
+	offers, err := e.st.PendingOffers(ctx, agentID)
+	if err != nil {
+		return notify.PresenceView{}, nil, err
+	}
+	views := []notify.OfferView{}
+	for _, o := range offers {
+		sm, err := e.st.ConversationSummary(ctx, o.ConversationID)
+		if err != nil {
+			continue
+		}
+		views = append(views, notify.OfferView{OfferID: o.ID, ConversationID: o.ConversationID, Channel: o.Channel,
+			Deadline: o.Deadline.UnixMilli(), Conversation: notify.ViewSummary(sm)})
+	}
+	return notify.PresenceView{AgentID: agentID, AgentName: a.Name, Chat: p.Chat, Video: p.Video}, views, nil
+}

@@ -1,0 +1,294 @@
+// Package routing is the distribution engine (DESIGN section 4): presence per channel, capacity, routing groups,
+// offers with deadlines, a queue in priority and arrival order, and the estimated wait shown in the waiting room.
+// Every decision is one store transaction; the engine announces what changed through the notifier. It is plain
+// Go with an injected clock: tests drive Tick by hand.
+package routing
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/parley/parley/internal/notify"
+	"github.com/parley/parley/internal/store"
+)
+
+// Errors callers map to protocol codes.
+var (
+	ErrNotFound   = errors.New("routing: not found")
+	ErrConflict   = errors.New("routing: already taken or ended")
+	ErrAtCapacity = errors.New("routing: agent at capacity")
+	ErrBadInput   = errors.New("routing: invalid request")
+)
+
+// Config tunes the engine's timers.
+type Config struct {
+	// DeskAlive is how long a desk socket counts as open after its last heartbeat.
+	DeskAlive time.Duration
+	// Grace is how long an agent keeps their presence after their desk disconnects.
+	Grace time.Duration
+	// VisitorGone is how long a queued visitor may go unseen before they are taken out of the queue.
+	VisitorGone time.Duration
+	// MinHistory is how many handled conversations the average handling time needs before the wait is estimated.
+	MinHistory int
+	// TickEvery is how often Run enforces deadlines and refreshes the queue.
+	TickEvery time.Duration
+}
+
+// DefaultConfig returns the engine's defaults.
+func DefaultConfig() Config {
+	return Config{DeskAlive: 60 * time.Second, Grace: 30 * time.Second, VisitorGone: 90 * time.Second, MinHistory: 3, TickEvery: time.Second}
+}
+
+// Engine routes conversations to agents.
+type Engine struct {
+	st  *store.Store
+	n   *notify.Notifier
+	now func() time.Time
+	log *slog.Logger
+	cfg Config
+
+	mu   sync.Mutex
+	seen map[string]notify.QueueView // last queue view announced per request, to announce only changes
+}
+
+// New builds an engine.
+func New(st *store.Store, n *notify.Notifier, now func() time.Time, log *slog.Logger, cfg Config) *Engine {
+	return &Engine{st: st, n: n, now: now, log: log, cfg: cfg, seen: map[string]notify.QueueView{}}
+}
+
+// Run enforces deadlines and refreshes estimates every TickEvery until ctx ends.
+func (e *Engine) Run(ctx context.Context) {
+	t := time.NewTicker(e.cfg.TickEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := e.Tick(ctx); err != nil && ctx.Err() == nil {
+				e.log.Error("routing tick", slog.Any("error", err))
+			}
+		}
+	}
+}
+
+// Tick does the engine's timed work at the clock's now: offers past their deadline time out, requests past the
+// group's maximum wait expire, visitors gone for VisitorGone leave the queue, agents whose desk has been gone for the
+// grace period go offline, and every queue is dispatched and its estimates refreshed.
+func (e *Engine) Tick(ctx context.Context) error {
+	now := e.now()
+	ds, err := e.st.TimeOutOffers(ctx, now)
+	e.announceAll(ctx, ds)
+	if err != nil {
+		return err
+	}
+	expired, err := e.st.ExpireRequests(ctx, now)
+	e.announceEnded(ctx, expired)
+	if err != nil {
+		return err
+	}
+	gone, err := e.st.AbandonStaleRequests(ctx, now.Add(-e.cfg.VisitorGone), now)
+	e.announceEnded(ctx, gone)
+	if err != nil {
+		return err
+	}
+	offline, ds, err := e.st.OfflineDisconnectedAgents(ctx, now.Add(-e.cfg.DeskAlive), now.Add(-e.cfg.Grace), now)
+	e.announceAll(ctx, ds)
+	if err != nil {
+		return err
+	}
+	for _, id := range offline {
+		e.announcePresence(ctx, id)
+	}
+	queues, err := e.st.QueuedGroups(ctx)
+	if err != nil {
+		return err
+	}
+	for _, gc := range queues {
+		e.dispatch(ctx, gc[0], gc[1])
+	}
+	return nil
+}
+
+// Enqueue asks for an agent for a new conversation's chat, on its site's routing group. A full queue refuses it;
+// the visitor is told either way.
+func (e *Engine) Enqueue(ctx context.Context, c store.Conversation) error {
+	return e.enqueue(ctx, c, store.ChannelChat, 0)
+}
+
+func (e *Engine) enqueue(ctx context.Context, c store.Conversation, channel string, priority int) error {
+	defer e.n.Summary(ctx, c.ID)
+	site, err := e.st.Site(ctx, c.SiteID)
+	if err != nil {
+		return err
+	}
+	if site.GroupID == "" {
+		return errors.New("routing: the site has no routing group")
+	}
+	g, err := e.st.Group(ctx, site.GroupID)
+	if err != nil {
+		return err
+	}
+	r, err := e.st.CreateRequest(ctx, c.ID, channel, g.ID, priority, e.now())
+	if err != nil {
+		return err
+	}
+	if !g.HasChannel(channel) {
+		r, err = e.st.Refuse(ctx, r.ID, "channel_closed", e.now())
+		e.announceEnded(ctx, []store.Request{r})
+		return err
+	}
+	if served := e.serve(ctx, g.ID, channel); served[r.ID] {
+		return nil
+	}
+	// Still waiting: it must fit in the queue's places.
+	queue, err := e.st.Queue(ctx, g.ID, channel)
+	if err != nil {
+		return err
+	}
+	if pos := slices.IndexFunc(queue, func(q store.Request) bool { return q.ID == r.ID }); pos >= g.QueuePlaces {
+		r, err = e.st.Refuse(ctx, r.ID, "queue_full", e.now())
+		if err == nil {
+			e.announceEnded(ctx, []store.Request{r})
+		}
+		return err
+	}
+	e.announceQueue(ctx, g.ID, channel)
+	return nil
+}
+
+// dispatch serves a group's queue on a channel until no waiting request can be served, then refreshes the
+// estimates of those still waiting.
+func (e *Engine) dispatch(ctx context.Context, groupID, channel string) {
+	e.serve(ctx, groupID, channel)
+	e.announceQueue(ctx, groupID, channel)
+}
+
+// serve makes routing decisions for a group's queue until none is left to make, and returns the requests served.
+func (e *Engine) serve(ctx context.Context, groupID, channel string) map[string]bool {
+	served := map[string]bool{}
+	for i := 0; i < 1000; i++ {
+		d, ok, err := e.st.DispatchOne(ctx, groupID, channel, e.now())
+		if err != nil {
+			e.log.Error("dispatch", slog.String("group_id", groupID), slog.Any("error", err))
+			break
+		}
+		if !ok {
+			break
+		}
+		served[d.Request.ID] = true
+		e.announce(ctx, d)
+	}
+	return served
+}
+
+// Accept assigns an offered conversation to the agent. It returns the conversation's id.
+func (e *Engine) Accept(ctx context.Context, agentID, offerID string) (string, error) {
+	d, err := e.st.AcceptOffer(ctx, offerID, agentID, e.now())
+	if err != nil {
+		return "", mapErr(err)
+	}
+	e.announce(ctx, d)
+	e.announceQueue(ctx, d.Request.GroupID, d.Request.Channel)
+	return d.Request.ConversationID, nil
+}
+
+// Decline gives an offer back: the conversation goes to someone else.
+func (e *Engine) Decline(ctx context.Context, agentID, offerID string) error {
+	d, err := e.st.DeclineOffer(ctx, offerID, agentID, e.now())
+	if err != nil {
+		return mapErr(err)
+	}
+	e.announce(ctx, d)
+	e.dispatch(ctx, d.Request.GroupID, d.Request.Channel)
+	return nil
+}
+
+// Claim lets an agent take a waiting conversation of their groups, within their capacity.
+func (e *Engine) Claim(ctx context.Context, agentID, convID string) error {
+	d, err := e.st.Claim(ctx, convID, agentID, e.now())
+	if err != nil {
+		return mapErr(err)
+	}
+	e.announce(ctx, d)
+	e.announceQueue(ctx, d.Request.GroupID, d.Request.Channel)
+	return nil
+}
+
+// SetPresence sets an agent's status on a channel. Becoming available may serve the queue at once; leaving
+// withdraws the agent's ringing offers.
+func (e *Engine) SetPresence(ctx context.Context, agentID, channel, status string) (store.Presence, error) {
+	if channel != store.ChannelChat && channel != store.ChannelVideo {
+		return store.Presence{}, ErrBadInput
+	}
+	switch status {
+	case store.StatusAvailable, store.StatusAway, store.StatusOffline:
+	default:
+		return store.Presence{}, ErrBadInput // not_responding is the server's to set
+	}
+	p, ds, err := e.st.SetPresence(ctx, agentID, channel, status, e.now())
+	if err != nil {
+		return store.Presence{}, err
+	}
+	e.announceAll(ctx, ds)
+	e.announcePresence(ctx, agentID)
+	groups, err := e.st.AccountGroupIDs(ctx, agentID)
+	if err != nil {
+		return p, err
+	}
+	for _, g := range groups {
+		e.dispatch(ctx, g, channel)
+	}
+	return p, nil
+}
+
+// Leave takes a visitor's conversation out of the queue: they stopped waiting.
+func (e *Engine) Leave(ctx context.Context, visitorID, convID string) error {
+	rs, err := e.st.AbandonRequest(ctx, convID, visitorID, e.now())
+	if err != nil {
+		return err
+	}
+	if len(rs) == 0 {
+		return ErrNotFound
+	}
+	e.announceEnded(ctx, rs)
+	return nil
+}
+
+// Ended settles the routing of a closed conversation: the agent's slot frees up and the queue moves.
+func (e *Engine) Ended(ctx context.Context, convID string) {
+	ds, err := e.st.EndConversationRequests(ctx, convID, e.now())
+	if err != nil {
+		e.log.Error("end conversation requests", slog.String("conversation_id", convID), slog.Any("error", err))
+		return
+	}
+	e.announceAll(ctx, ds)
+	for _, d := range ds {
+		e.dispatch(ctx, d.Request.GroupID, d.Request.Channel)
+	}
+}
+
+// StillWaiting records that a queued visitor is still there.
+func (e *Engine) StillWaiting(ctx context.Context, convID string) {
+	if err := e.st.TouchVisitor(ctx, convID, e.now()); err != nil {
+		e.log.Warn("touch visitor", slog.Any("error", err))
+	}
+}
+
+func mapErr(err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return ErrNotFound
+	case errors.Is(err, store.ErrOfferEnded), errors.Is(err, store.ErrConflict):
+		return ErrConflict
+	case errors.Is(err, store.ErrAtCapacity):
+		return ErrAtCapacity
+	case errors.Is(err, store.ErrClosed):
+		return ErrConflict
+	}
+	return err
+}

@@ -1,0 +1,401 @@
+package routing
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/parley/parley/internal/store"
+)
+
+func offerMode(g *store.Group) { g.ChatMode = store.ChatOffer }
+
+func TestChatGoesToTheLeastBusyThenLongestIdle(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, 2, 3, nil)
+		h.available(0, store.ChannelChat)
+		h.available(1, store.ChannelChat)
+		first := h.conv(h.visitor())
+		h.clk.Add(time.Second)
+		second := h.conv(h.visitor())
+		if first.AgentID == "" || second.AgentID == "" || first.AgentID == second.AgentID {
+			t.Fatalf("two conversations went to %q and %q; want one each", first.AgentID, second.AgentID)
+		}
+		// Both agents have one conversation: the one idle longest (who got the first) gets the third.
+		h.clk.Add(time.Second)
+		third := h.conv(h.visitor())
+		if third.AgentID != first.AgentID {
+			t.Fatalf("third went to %s, want %s (idle longest)", third.AgentID, first.AgentID)
+		}
+		if v := h.queueView(third); v == nil || v.State != store.RequestAssigned {
+			t.Fatalf("visitor told %+v, want assigned", v)
+		}
+	})
+}
+
+func TestNobodyAvailableQueuesAndTheFullQueueRefuses(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, 1, 1, func(g *store.Group) { g.QueuePlaces = 2 })
+		a, b := h.visitor(), h.visitor()
+		c := h.visitor()
+		if v := h.queueView(a); v.State != store.RequestQueued || v.Position != 1 || v.ETA == nil || v.ETA.Bucket != Unknown {
+			t.Fatalf("first visitor told %+v, want position 1 with an unknown wait", v)
+		}
+		if v := h.queueView(b); v.Position != 2 {
+			t.Fatalf("second visitor told %+v", v)
+		}
+		if v := h.queueView(c); v.State != store.RequestRefused || v.Reason != "queue_full" {
+			t.Fatalf("third visitor told %+v, want refused: queue_full", v)
+		}
+		// The agent arrives: the first in line is served, the second moves up.
+		h.available(0, store.ChannelChat)
+		if h.conv(a).AgentID != h.agents[0].ID || h.conv(b).AgentID != "" {
+			t.Fatal("the first in line was not served first")
+		}
+		if v := h.queueView(b); v.State != store.RequestQueued || v.Position != 1 {
+			t.Fatalf("second visitor told %+v, want position 1", v)
+		}
+	})
+}
+
+func TestNoQueueRefusesWhenNobodyIsFree(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, 1, 1, func(g *store.Group) { g.QueuePlaces = 0 })
+		h.available(0, store.ChannelChat)
+		served, refused := h.visitor(), h.visitor()
+		if h.conv(served).AgentID == "" {
+			t.Fatal("a free agent didn't get the conversation")
+		}
+		if v := h.queueView(refused); v.State != store.RequestRefused {
+			t.Fatalf("got %+v, want refused", v)
+		}
+	})
+}
+
+func TestDeclineAndMissedOfferRequeueWithTheOriginalTime(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, 2, 3, func(g *store.Group) { offerMode(g); g.MaxAttempts = 5 })
+		h.available(0, store.ChannelChat)
+		c := h.visitor()
+		enqueued := h.request(c).EnqueuedAt
+		os := h.offers(0)
+		if len(os) != 1 || !os[0].Deadline.Equal(h.clk.Now().Add(30*time.Second)) {
+			t.Fatalf("offers %+v", os)
+		}
+		if err := h.e.Decline(h.ctx, h.agents[0].ID, os[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		r := h.request(c)
+		if r.State != store.RequestQueued || !r.EnqueuedAt.Equal(enqueued) {
+			t.Fatalf("after decline: %+v", r)
+		}
+		// Agent 0 declined: even alone and free, they are not offered it again.
+		h.tick()
+		if len(h.offers(0)) != 0 {
+			t.Fatal("the agent who declined was offered the conversation again")
+		}
+		h.available(1, store.ChannelChat)
+		os = h.offers(1)
+		if len(os) != 1 {
+			t.Fatalf("agent 1 offers %+v", os)
+		}
+		h.clk.Add(30 * time.Second)
+		h.tick()
+		p, _ := st.AgentPresence(h.ctx, h.agents[1].ID)
+		if p.Chat != store.StatusNotResponding {
+			t.Fatalf("missed offer: agent 1 is %s, want not_responding", p.Chat)
+		}
+		r = h.request(c)
+		if r.State != store.RequestQueued || !r.EnqueuedAt.Equal(enqueued) || r.Attempts != 2 {
+			t.Fatalf("after timeout: %+v", r)
+		}
+		// Becoming available again clears not_responding; the exclusion stays.
+		h.available(1, store.ChannelChat)
+		if len(h.offers(1)) != 0 {
+			t.Fatal("the agent who missed the offer got it again")
+		}
+	})
+}
+
+func TestAfterMaxAttemptsTheWholeGroupIsOffered(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, 3, 3, func(g *store.Group) { offerMode(g); g.MaxAttempts = 1 })
+		h.available(0, store.ChannelChat)
+		c := h.visitor()
+		if err := h.e.Decline(h.ctx, h.agents[0].ID, h.offers(0)[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		h.available(1, store.ChannelChat)
+		h.available(2, store.ChannelChat)
+		h.tick()
+		o1, o2 := h.offers(1), h.offers(2)
+		if len(o1) != 1 || len(o2) != 1 {
+			t.Fatalf("group-wide offer: %d and %d offers, want 1 each", len(o1), len(o2))
+		}
+		if _, err := h.e.Accept(h.ctx, h.agents[2].ID, o2[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.e.Accept(h.ctx, h.agents[1].ID, o1[0].ID); !errors.Is(err, ErrConflict) {
+			t.Fatalf("second claimant: %v, want a conflict", err)
+		}
+		if got := h.conv(c).AgentID; got != h.agents[2].ID {
+			t.Fatalf("conversation went to %s", got)
+		}
+	})
+}
+
+func TestAcceptRules(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, 2, 3, offerMode)
+		h.available(0, store.ChannelChat)
+		c := h.visitor()
+		o := h.offers(0)[0]
+		if _, err := h.e.Accept(h.ctx, h.agents[1].ID, o.ID); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("someone else's offer: %v", err)
+		}
+		if err := h.e.Decline(h.ctx, h.agents[1].ID, o.ID); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("declining someone else's offer: %v", err)
+		}
+		if _, err := h.e.Accept(h.ctx, h.agents[0].ID, "of_nope"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("unknown offer: %v", err)
+		}
+		h.clk.Add(30 * time.Second)
+		if _, err := h.e.Accept(h.ctx, h.agents[0].ID, o.ID); !errors.Is(err, ErrConflict) {
+			t.Fatalf("accept at the deadline: %v", err)
+		}
+		if r := h.request(c); r.State != store.RequestOffered || h.conv(c).AgentID != "" {
+			t.Fatalf("a refused accept changed state: %+v", r)
+		}
+		h.clk.Add(-time.Second)
+		conv, err := h.e.Accept(h.ctx, h.agents[0].ID, o.ID)
+		if err != nil || conv != c.ID || h.conv(c).AgentID != h.agents[0].ID {
+			t.Fatalf("accept: %q %v", conv, err)
+		}
+		if _, err := h.e.Accept(h.ctx, h.agents[0].ID, o.ID); !errors.Is(err, ErrConflict) {
+			t.Fatalf("accepting twice: %v", err)
+		}
+		if err := h.e.Decline(h.ctx, h.agents[0].ID, o.ID); !errors.Is(err, ErrConflict) {
+			t.Fatalf("declining an accepted offer: %v", err)
+		}
+	})
+}
+
+func TestPendingOffersCountAgainstCapacity(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, 1, 1, offerMode)
+		h.available(0, store.ChannelChat)
+		a, b := h.visitor(), h.visitor()
+		if len(h.offers(0)) != 1 {
+			t.Fatalf("%d offers for a 1-slot agent", len(h.offers(0)))
+		}
+		if _, err := h.e.Accept(h.ctx, h.agents[0].ID, h.offers(0)[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		h.tick()
+		if len(h.offers(0)) != 0 || h.request(b).State != store.RequestQueued {
+			t.Fatal("a full agent was offered more")
+		}
+		if err := h.e.Claim(h.ctx, h.agents[0].ID, b.ID); !errors.Is(err, ErrAtCapacity) {
+			t.Fatalf("claim at capacity: %v", err)
+		}
+		h.end(a)
+		if len(h.offers(0)) != 1 {
+			t.Fatal("the freed slot was not offered the waiting conversation")
+		}
+	})
+}
+
+func TestExpiryAbandonAndLeave(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, 1, 1, func(g *store.Group) { g.MaxWait = 10 * time.Minute })
+		leaver, stale, patient := h.visitor(), h.visitor(), h.visitor()
+		if err := h.e.Leave(h.ctx, leaver.VisitorID, leaver.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.e.Leave(h.ctx, "v_other", stale.ID); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("leaving someone else's place: %v", err)
+		}
+		for i := 0; i < 4; i++ { // the patient visitor's socket keeps their place; the stale one's doesn't
+			h.clk.Add(30 * time.Second)
+			h.e.StillWaiting(h.ctx, patient.ID)
+			h.tick()
+		}
+		if h.request(leaver).State != store.RequestAbandoned || h.request(stale).State != store.RequestAbandoned {
+			t.Fatalf("leaver %s, stale %s; want both abandoned", h.request(leaver).State, h.request(stale).State)
+		}
+		if r := h.request(patient); r.State != store.RequestQueued {
+			t.Fatalf("patient visitor: %s", r.State)
+		}
+		for i := 0; i < 20; i++ {
+			h.clk.Add(30 * time.Second)
+			h.e.StillWaiting(h.ctx, patient.ID)
+			h.tick()
+		}
+		if v := h.queueView(patient); v.State != store.RequestExpired {
+			t.Fatalf("after the maximum wait the visitor was told %+v", v)
+		}
+	})
+}
+
+func TestDisconnectedAgentGoesOfflineAfterTheGracePeriod(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, 2, 3, offerMode)
+		h.available(0, store.ChannelChat)
+		h.visitor()
+		if len(h.offers(0)) != 1 {
+			t.Fatal("no offer")
+		}
+		if err := st.CloseDeskConnection(h.ctx, "desk-"+h.agents[0].ID, h.clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+		h.clk.Add(20 * time.Second)
+		if err := h.e.Tick(h.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := st.AgentPresence(h.ctx, h.agents[0].ID); p.Chat != store.StatusAvailable || len(h.offers(0)) != 1 {
+			t.Fatalf("within the grace period: %+v", p)
+		}
+		h.clk.Add(11 * time.Second)
+		if err := h.e.Tick(h.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := st.AgentPresence(h.ctx, h.agents[0].ID); p.Chat != store.StatusOffline || len(h.offers(0)) != 0 {
+			t.Fatalf("after the grace period: %+v with %d offers", p, len(h.offers(0)))
+		}
+	})
+}
+
+func TestOlderConversationsAreServedFirst(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, 1, 1, func(g *store.Group) { g.QueuePlaces = 10 })
+		var cs []store.Conversation
+		for i := 0; i < 5; i++ {
+			cs = append(cs, h.visitor())
+			h.clk.Add(time.Second)
+		}
+		h.available(0, store.ChannelChat)
+		for i, c := range cs {
+			if h.conv(c).AgentID == "" {
+				t.Fatalf("conversation %d not served while %d was", i, i-1)
+			}
+			for _, later := range cs[i+1:] {
+				if h.conv(later).AgentID != "" {
+					t.Fatalf("a later conversation was served before conversation %d", i)
+				}
+			}
+			h.end(c)
+		}
+	})
+}
+
+func TestADeadlineSurvivesARestart(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, 1, 1, offerMode)
+		h.available(0, store.ChannelChat)
+		c := h.visitor()
+		// The node restarts: a new engine on the same database, with nothing in memory.
+		h.e = New(st, h.e.n, h.clk.Now, h.e.log, DefaultConfig())
+		h.clk.Add(31 * time.Second)
+		h.tick()
+		if r := h.request(c); r.State != store.RequestQueued {
+			t.Fatalf("after the restart and the deadline: %s", r.State)
+		}
+		if p, _ := st.AgentPresence(h.ctx, h.agents[0].ID); p.Chat != store.StatusNotResponding {
+			t.Fatalf("agent is %s", p.Chat)
+		}
+	})
+}
+
+func TestPresenceInput(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, 1, 1, nil)
+		for _, c := range [][2]string{{"chat", "not_responding"}, {"chat", "busy"}, {"phone", "available"}, {"", ""}} {
+			if _, err := h.e.SetPresence(h.ctx, h.agents[0].ID, c[0], c[1]); !errors.Is(err, ErrBadInput) {
+				t.Errorf("%v: %v", c, err)
+			}
+		}
+		if p, _ := st.AgentPresence(h.ctx, h.agents[0].ID); p.Chat != store.StatusOffline {
+			t.Fatalf("bad input changed presence to %s", p.Chat)
+		}
+	})
+}
+
+func TestEstimate(t *testing.T) {
+	avg := store.Averages{AHT: 4 * time.Minute, ACC: 10 * time.Second, AHTSamples: 5}
+	cases := []struct {
+		name string
+		k    int
+		c    store.Capacity
+		a    store.Averages
+		want time.Duration
+		ok   bool
+	}{
+		{"free slot", 1, store.Capacity{Free: 1, Serving: 3, Online: 1}, avg, 10 * time.Second, true},
+		{"behind the free slots", 3, store.Capacity{Free: 1, Serving: 4, Online: 2}, avg, 10*time.Second + 2*4*time.Minute/4, true},
+		{"nobody online", 1, store.Capacity{}, avg, 0, false},
+		{"too little history", 1, store.Capacity{Free: 1, Serving: 3, Online: 1}, store.Averages{AHT: time.Minute, AHTSamples: 2}, 0, false},
+		{"measured advance replaces AHT/S", 3, store.Capacity{Free: 1, Serving: 4, Online: 2},
+			store.Averages{AHT: 4 * time.Minute, ACC: 10 * time.Second, AHTSamples: 5, ADV: 45 * time.Second, ADVSamples: 20}, 10*time.Second + 2*45*time.Second, true},
+		{"too few departures for the advance", 3, store.Capacity{Free: 1, Serving: 4, Online: 2},
+			store.Averages{AHT: 4 * time.Minute, ACC: 10 * time.Second, AHTSamples: 5, ADV: 45 * time.Second, ADVSamples: 19}, 10*time.Second + 2*4*time.Minute/4, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, ok := Estimate(c.k, c.c, c.a, 3)
+			if got != c.want || ok != c.ok {
+				t.Fatalf("got %v %v, want %v %v", got, ok, c.want, c.ok)
+			}
+		})
+	}
+}
+
+func TestBucketsDontJumpAround(t *testing.T) {
+	cases := []struct {
+		d    time.Duration
+		prev string
+		want string
+	}{
+		{30 * time.Second, "", "<1"},
+		{90 * time.Second, "", "<2"},
+		{125 * time.Second, "<2", "<2"}, // just past the edge: stays
+		{150 * time.Second, "<2", "<5"}, // clearly past: moves
+		{115 * time.Second, "<5", "<5"},
+		{11 * time.Minute, "", "10+"},
+		{0, "<2", "<1"},
+	}
+	for _, c := range cases {
+		if got := Bucket(c.d, true, c.prev); got != c.want {
+			t.Errorf("Bucket(%v, %q) = %q, want %q", c.d, c.prev, got, c.want)
+		}
+	}
+	if Bucket(time.Minute, false, "<2") != Unknown {
+		t.Error("an unknown estimate was shown as a bucket")
+	}
+}
+
+// The queue's advance is measured between departures while others wait, and forgotten when the queue empties.
+func TestQueueAdvanceIsMeasured(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, 1, 1, func(g *store.Group) { g.QueuePlaces = 10 })
+		var cs []store.Conversation
+		for i := 0; i < 4; i++ {
+			cs = append(cs, h.visitor())
+		}
+		h.available(0, store.ChannelChat) // the first one leaves the queue; three still wait
+		for _, c := range cs[:3] {
+			h.clk.Add(40 * time.Second)
+			h.end(c) // each end lets the next one in, 40 s after the previous departure
+		}
+		// The queue is empty now: a visitor who arrives later starts a new busy period, not a 10-minute sample.
+		h.clk.Add(10 * time.Minute)
+		late := h.visitor()
+		h.end(cs[3])
+		a, err := st.GroupAverages(h.ctx, h.group.ID, store.ChannelChat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.ADVSamples != 3 || a.ADV != 40*time.Second || h.conv(late).AgentID == "" {
+			t.Fatalf("advance %v over %d samples, want 40s over 3", a.ADV, a.ADVSamples)
+		}
+	})
+}
