@@ -1,0 +1,85 @@
+package e2e
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/parley/parley/internal/apptest"
+	"github.com/parley/parley/internal/demo"
+)
+
+// A visitor on the demo shop chats with Ana; both reload and keep their transcripts; Ana ends the conversation and
+// the visitor sees it end and can start a new one.
+func TestChatFromWidgetToDesk(t *testing.T) {
+	env := apptest.Start(t, nil)
+	browser := newBrowser(t)
+	visitor := newTab(t, browser, "visitor")
+	agent := newTab(t, browser, "agent")
+
+	// 1. The visitor opens the launcher on the demo shop and sends a message.
+	const question = "Hello, is the oak table in stock?"
+	startChat(visitor, env.URL, question)
+
+	// 2. Ana logs in to the desk, sees the conversation and replies.
+	loginDesk(agent, env.URL, demo.AnaEmail)
+	agent.click(byTestID("document", "conversation-item"))
+	agent.waitFor("the question reaches the desk", hasMessage("document", "visitor", question))
+	const reply = "Yes! We have two left."
+	agent.typeInto(byTestID("document", "message-input"), reply)
+	agent.click(byTestID("document", "send-message"))
+	agent.waitFor("the reply is shown in the desk", hasMessage("document", "agent", reply))
+
+	// 3. The visitor sees the reply; both sides reload and find the same transcript.
+	visitor.waitFor("the reply reaches the visitor", hasMessage(widgetDoc, "agent", reply))
+	wantVisitor := []string{"visitor: " + question, "agent: " + reply}
+	if got := bodies(visitor.messages(widgetDoc), question, reply); !slices.Equal(got, wantVisitor) {
+		t.Fatalf("visitor transcript before reload: %v", got)
+	}
+	visitor.reload()
+	agent.reload()
+	visitor.waitFor("the chatbox is back after the reload", visible(byTestID(widgetDoc, "chatbox")))
+	visitor.waitFor("the transcript is back", hasMessage(widgetDoc, "agent", reply))
+	if got := bodies(visitor.messages(widgetDoc), question, reply); !slices.Equal(got, wantVisitor) {
+		t.Fatalf("visitor transcript after reload: %v", got)
+	}
+	agent.click(byTestID("document", "conversation-item"))
+	agent.waitFor("the desk transcript is back", hasMessage("document", "agent", reply))
+	if got := bodies(agent.messages("document"), question, reply); !slices.Equal(got, wantVisitor) {
+		t.Fatalf("agent transcript after reload: %v", got)
+	}
+
+	// 4. Ana ends the conversation; the visitor sees that it ended, and can start a new one.
+	agent.click(byTestID("document", "end-conversation"))
+	visitor.waitFor("the visitor sees the end", visible(byTestID(widgetDoc, "new-conversation")))
+	visitor.waitFor("the input is disabled", byTestID(widgetDoc, "message-input")+".disabled")
+	visitor.click(byTestID(widgetDoc, "new-conversation"))
+	visitor.waitFor("the input is enabled again", "!"+byTestID(widgetDoc, "message-input")+".disabled")
+	const second = "One more question about the chairs"
+	visitor.typeInto(byTestID(widgetDoc, "message-input"), second)
+	visitor.click(byTestID(widgetDoc, "send-message"))
+	agent.waitFor("the new conversation reaches the desk", "[...document.querySelectorAll('[data-testid=\"conversation-item\"]')].some(i => i.innerText.includes('chairs'))")
+}
+
+// While the chatbox is minimized, the launcher counts the agent's unread messages.
+func TestUnreadBadgeWhileMinimized(t *testing.T) {
+	env := apptest.Start(t, nil)
+	browser := newBrowser(t)
+	visitor := newTab(t, browser, "visitor")
+	agent := newTab(t, browser, "agent")
+
+	startChat(visitor, env.URL, "Hi there")
+	visitor.click(byTestID(widgetDoc, "minimize"))
+	visitor.waitFor("the chatbox is hidden", "!("+visible(byTestID(widgetDoc, "chatbox"))+") || !"+visible(widgetRoot+".querySelector('iframe')"))
+
+	loginDesk(agent, env.URL, demo.BenEmail)
+	agent.click(byTestID("document", "conversation-item"))
+	for _, text := range []string{"Hello!", "How can I help?"} {
+		agent.typeInto(byTestID("document", "message-input"), text)
+		agent.click(byTestID("document", "send-message"))
+		agent.waitFor("sent", hasMessage("document", "agent", text))
+	}
+	visitor.waitFor("the badge shows 2 unread", visible(byTestID(widgetRoot, "unread-badge"))+" && "+byTestID(widgetRoot, "unread-badge")+".textContent.trim() === '2'")
+	visitor.click(byTestID(widgetRoot, "launcher"))
+	visitor.waitFor("the replies are shown", hasMessage(widgetDoc, "agent", "How can I help?"))
+	visitor.waitFor("the badge is gone", "!("+visible(byTestID(widgetRoot, "unread-badge"))+")")
+}

@@ -1,0 +1,102 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/parley/parley/internal/apptest"
+	"github.com/parley/parley/internal/demo"
+)
+
+// handleChats has Ana answer and end n short chats through the protocol, so the engine has a handling-time history
+// to estimate waits from, as it would after a morning's work.
+func handleChats(t *testing.T, env *apptest.Env, n int) {
+	t.Helper()
+	ana := env.NewHTTP(t)
+	ana.Login(demo.AnaEmail, demo.Password)
+	desk, _, err := env.DialDesk(t, ana)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desk.Hello(map[string]any{})
+	desk.Send("presence.set", "p", map[string]any{"channel": "chat", "status": "available"})
+	desk.Expect("ack", "p")
+	for i := 0; i < n; i++ {
+		v, _, err := env.DialVisitor(t, env.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Hello(map[string]any{"token": env.VisitorToken(t)})
+		v.Send("message.send", "m", map[string]any{"client_msg_id": "m", "body": "a quick question"})
+		var conv string
+		for conv == "" {
+			f := desk.Next()
+			if f.Type != "event" {
+				continue
+			}
+			var e struct {
+				ConversationID string `json:"conversation_id"`
+				Type           string `json:"type"`
+			}
+			json.Unmarshal(f.Data, &e)
+			if e.Type == "assigned" {
+				conv = e.ConversationID
+			}
+		}
+		desk.Send("conversation.end", fmt.Sprint("end", i), map[string]any{"conversation_id": conv})
+		for f := desk.Next(); f.Type != "ack"; f = desk.Next() {
+		}
+		v.WS.CloseNow()
+	}
+	desk.WS.CloseNow()
+}
+
+// Ana, with one chat slot, is busy: a second visitor waits with a position and an estimated wait, and is connected
+// to Ana, without reloading, as soon as she ends her first conversation.
+func TestWaitingRoomUntilTheAgentIsFree(t *testing.T) {
+	env := apptest.Start(t, nil)
+	handleChats(t, env, 3)
+	admin := env.NewHTTP(t)
+	admin.Login(demo.AdminEmail, demo.Password)
+	var agents struct {
+		Agents []struct{ ID, Email string } `json:"agents"`
+	}
+	admin.Do("GET", "/api/admin/agents", nil, &agents)
+	for _, a := range agents.Agents {
+		if a.Email == demo.AnaEmail {
+			if st := admin.Do("PATCH", "/api/admin/agents/"+a.ID, map[string]any{"chat_capacity": 1}, nil); st != 200 {
+				t.Fatalf("set Ana's capacity: %d", st)
+			}
+		}
+	}
+
+	browser := newBrowser(t)
+	first, second, agent := newTab(t, browser, "first visitor"), newTab(t, browser, "second visitor"), newTab(t, browser, "Ana")
+
+	// 1. Ana takes a chat: her only slot.
+	loginDesk(agent, env.URL, demo.AnaEmail)
+	startChat(first, env.URL, "I need help with my order")
+	agent.waitFor("Ana has the first chat", hasMessage("document", "visitor", "I need help with my order")+
+		" || [...document.querySelectorAll('[data-testid=\"conversation-item\"]')].some(i => i.innerText.includes('my order'))")
+	first.waitFor("the first visitor is connected", hasMessage(widgetDoc, "system", "Ana"))
+
+	// 2. The second visitor waits, with a position and an estimated wait.
+	startChat(second, env.URL, "Is anyone there?")
+	second.waitFor("the waiting room", visible(byTestID(widgetDoc, "waiting-room")))
+	second.waitFor("position 1", byTestID(widgetDoc, "queue-position")+".innerText.includes('1')")
+	second.waitFor("an estimated wait", visible(byTestID(widgetDoc, "eta"))+" && "+byTestID(widgetDoc, "eta")+".dataset.bucket !== 'unknown'")
+
+	// 3. Ana ends the first conversation.
+	agent.click(fmt.Sprintf("[...document.querySelectorAll('[data-testid=\"conversation-item\"]')].find(i => i.innerText.includes(%q))", "my order"))
+	agent.click(byTestID("document", "end-conversation"))
+	first.waitFor("the first visitor sees the end", visible(byTestID(widgetDoc, "new-conversation")))
+
+	// 4. The second visitor is connected to Ana without reloading.
+	second.waitFor("the waiting room closes", "!("+visible(byTestID(widgetDoc, "waiting-room"))+")")
+	second.waitFor("Ana joins", hasMessage(widgetDoc, "system", "Ana"))
+	agent.click(fmt.Sprintf("[...document.querySelectorAll('[data-testid=\"conversation-item\"]')].find(i => i.innerText.includes(%q))", "anyone there"))
+	agent.typeInto(byTestID("document", "message-input"), "Hello, I'm here now!")
+	agent.click(byTestID("document", "send-message"))
+	second.waitFor("the reply arrives", hasMessage(widgetDoc, "agent", "I'm here now"))
+}
