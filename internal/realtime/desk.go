@@ -3,7 +3,9 @@ package realtime
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/parley/parley/internal/chat"
@@ -66,6 +68,8 @@ func (h *Hub) ServeDesk(w http.ResponseWriter, r *http.Request, account store.Ac
 		closeEarly(ws, DisconnectShutdown, "try again")
 		return
 	}
+	// The connection owns resume from here on (its writer updates it): keep the ids to catch up apart.
+	catchUp := slices.Collect(maps.Keys(resume))
 	c := h.newConn(ws, "desk", resume)
 	c.h = d
 	subjects := []string{notify.AccountSubject(account.ID)}
@@ -87,7 +91,7 @@ func (h *Hub) ServeDesk(w http.ResponseWriter, r *http.Request, account store.Ac
 	c.send(outFrame{V: Version, Type: "ack", ID: env.ID, Data: deskWelcome{Account: accountView{
 		ID: account.ID, Email: account.Email, Name: account.Name, Role: account.Role, Supervisor: account.Supervisor},
 		Presence: presence, Offers: offers}})
-	for id := range resume {
+	for _, id := range catchUp {
 		c.enqueue(item{catch: id})
 	}
 	// Serve from a new goroutine and let the handler's return: its stack grew during the database work of the

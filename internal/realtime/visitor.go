@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/mail"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -81,6 +83,8 @@ func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, site store.Si
 		welcome.Queue = h.router.QueueState(ctx, welcome.Conversation.ID)
 		v.queued(welcome.Queue)
 	}
+	// The connection owns resume from here on (its writer updates it): keep the ids to catch up apart.
+	catchUp := slices.Collect(maps.Keys(resume))
 	c := h.newConn(ws, "visitor", resume)
 	c.h, c.trackNew = v, true
 	if err := c.subscribe(notify.VisitorSubject(visitorID)); err != nil {
@@ -88,7 +92,7 @@ func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, site store.Si
 		return
 	}
 	c.send(outFrame{V: Version, Type: "ack", ID: env.ID, Data: welcome})
-	for id := range resume {
+	for _, id := range catchUp {
 		c.enqueue(item{catch: id})
 	}
 	// Serve from a new goroutine and let the handler's return: its stack grew during the database work of the
