@@ -30,6 +30,23 @@ type Config struct {
 	Log      LogConfig      `yaml:"log"`
 	Auth     AuthConfig     `yaml:"auth"`
 	Realtime RealtimeConfig `yaml:"realtime"`
+	Media    MediaConfig    `yaml:"media"`
+}
+
+// MediaConfig is the media relay that carries every video call: one UDP port for all calls, and ICE-TCP on one TCP
+// port for networks that block UDP. Open both in the firewall.
+type MediaConfig struct {
+	// UDPPort is the one UDP port for every call's media (ICE UDP mux). Default 7882; 0 picks a free port.
+	UDPPort int `yaml:"udp_port"`
+	// TCPPort is the ICE-TCP port, for visitors whose network blocks UDP. Default 7881; 0 picks a free port; -1 turns
+	// ICE-TCP off.
+	TCPPort int `yaml:"tcp_port"`
+	// ListenIP is the address the relay binds. Default "0.0.0.0" (every interface); "127.0.0.1" keeps calls on
+	// this machine.
+	ListenIP string `yaml:"listen_ip"`
+	// PublicIP is the address browsers reach the relay at, when the server sits behind NAT (a cloud VM's public
+	// address). Empty: the addresses of the server's own interfaces.
+	PublicIP string `yaml:"public_ip"`
 }
 
 // HTTPConfig is the web server: the widget, the desk, the APIs and the WebSockets all share it.
@@ -120,6 +137,7 @@ func Default() Config {
 			ConnRate: 5, ConnBurst: 20, VisitorRate: 10, VisitorBurst: 30, SiteRate: 200, SiteBurst: 400,
 			SendQueue: 256,
 		},
+		Media: MediaConfig{UDPPort: 7882, TCPPort: 7881, ListenIP: "0.0.0.0"},
 	}
 }
 
@@ -257,6 +275,18 @@ func (c *Config) Validate() error {
 	}
 	if c.Auth.Secret != "" && len(c.Auth.Secret) < 32 {
 		bad("auth.secret", "must be at least 32 characters")
+	}
+	if c.Media.UDPPort < 0 || c.Media.UDPPort > 65535 {
+		bad("media.udp_port", "must be a port number (0 picks a free one)")
+	}
+	if c.Media.TCPPort < -1 || c.Media.TCPPort > 65535 {
+		bad("media.tcp_port", "must be a port number (0 picks a free one, -1 turns ICE-TCP off)")
+	}
+	if c.Media.ListenIP == "" || net.ParseIP(c.Media.ListenIP) == nil {
+		bad("media.listen_ip", "must be an IP address, e.g. 0.0.0.0")
+	}
+	if c.Media.PublicIP != "" && net.ParseIP(c.Media.PublicIP) == nil {
+		bad("media.public_ip", "must be an IP address")
 	}
 	r := c.Realtime
 	if r.MaxFrameBytes < 1024 || r.MaxFrameBytes > 1<<20 {

@@ -25,14 +25,18 @@ func GroupSubject(groupID string) string     { return "group." + groupID }
 
 // Notice kinds.
 const (
-	KindEvent        = "event"
-	KindConversation = "conversation"
-	KindTyping       = "typing"
-	KindRevoke       = "revoke"
-	KindOffer        = "offer"
-	KindOfferEnded   = "offer.ended"
-	KindPresence     = "presence"
-	KindQueue        = "queue"
+	KindEvent         = "event"
+	KindConversation  = "conversation"
+	KindTyping        = "typing"
+	KindRevoke        = "revoke"
+	KindOffer         = "offer"
+	KindOfferEnded    = "offer.ended"
+	KindPresence      = "presence"
+	KindQueue         = "queue"
+	KindVideo         = "video"
+	KindCall          = "call"
+	KindCallCandidate = "call.candidate"
+	KindCallMedia     = "call.media"
 )
 
 // Notice is what goes on the bus. Connections turn it into frames.
@@ -40,14 +44,18 @@ type Notice struct {
 	Kind string `json:"kind"`
 	// AgentID is the conversation's agent when the notice was sent ("" while nobody has it). Desks show a
 	// conversation's events only to its agent, or to everyone in its groups while it waits.
-	AgentID      string        `json:"agent_id,omitempty"`
-	Event        *EventView    `json:"event,omitempty"`
-	Conversation *SummaryView  `json:"conversation,omitempty"`
-	Typing       *TypingView   `json:"typing,omitempty"`
-	Offer        *OfferView    `json:"offer,omitempty"`
-	OfferEnded   *OfferEnded   `json:"offer_ended,omitempty"`
-	Presence     *PresenceView `json:"presence,omitempty"`
-	Queue        *QueueView    `json:"queue,omitempty"`
+	AgentID       string             `json:"agent_id,omitempty"`
+	Event         *EventView         `json:"event,omitempty"`
+	Conversation  *SummaryView       `json:"conversation,omitempty"`
+	Typing        *TypingView        `json:"typing,omitempty"`
+	Offer         *OfferView         `json:"offer,omitempty"`
+	OfferEnded    *OfferEnded        `json:"offer_ended,omitempty"`
+	Presence      *PresenceView      `json:"presence,omitempty"`
+	Queue         *QueueView         `json:"queue,omitempty"`
+	Video         *VideoView         `json:"video,omitempty"`
+	Call          *CallView          `json:"call,omitempty"`
+	CallCandidate *CallCandidateView `json:"call_candidate,omitempty"`
+	CallMedia     *CallMediaView     `json:"call_media,omitempty"`
 	// ReceivedAt is when the frame that caused this notice reached the server (Unix nanoseconds), for the
 	// delivery latency metric.
 	ReceivedAt int64 `json:"received_at,omitempty"`
@@ -186,4 +194,31 @@ func (n *Notifier) publish(ctx context.Context, subject string, no Notice) {
 		// The bus only notifies: a connection that misses this catches up from the store when it resumes.
 		n.log.Warn("publish", slog.String("subject", subject), slog.Any("error", err))
 	}
+}
+
+// VideoSubject carries a routing group's video availability to the visitors of its sites.
+func VideoSubject(groupID string) string { return "video." + groupID }
+
+// Video tells the visitors of a group's sites whether video can be offered now.
+func (n *Notifier) Video(ctx context.Context, groupID string, v VideoView) {
+	n.publish(ctx, VideoSubject(groupID), Notice{Kind: KindVideo, Video: &v})
+}
+
+// Call tells the visitor and the call's agent where the call stands.
+func (n *Notifier) Call(ctx context.Context, c CallView, visitorID string) {
+	no := Notice{Kind: KindCall, AgentID: c.AgentID, Call: &c}
+	n.publish(ctx, VisitorSubject(visitorID), no)
+	if c.AgentID != "" {
+		n.publish(ctx, AccountSubject(c.AgentID), no)
+	}
+}
+
+// CallCandidate gives one side of a call one of the relay's ICE candidates. subject is that side's subject.
+func (n *Notifier) CallCandidate(ctx context.Context, subject string, v CallCandidateView) {
+	n.publish(ctx, subject, Notice{Kind: KindCallCandidate, CallCandidate: &v})
+}
+
+// CallMedia tells the other side of a call that a camera or microphone was turned on or off.
+func (n *Notifier) CallMedia(ctx context.Context, subject string, v CallMediaView) {
+	n.publish(ctx, subject, Notice{Kind: KindCallMedia, CallMedia: &v})
 }

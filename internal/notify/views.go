@@ -3,7 +3,9 @@ package notify
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/parley/parley/internal/store"
 )
@@ -18,12 +20,18 @@ type EventView struct {
 	Body           string `json:"body"`
 	ClientMsgID    string `json:"client_msg_id,omitempty"`
 	CreatedAt      int64  `json:"created_at"`
+	// Data holds an event's structured details (a call_ended event's call-quality record).
+	Data json.RawMessage `json:"data,omitempty"`
 }
 
 // ViewEvent converts a stored event for clients. Author ids stay on the server.
 func ViewEvent(e store.Event) EventView {
-	return EventView{ConversationID: e.ConversationID, Seq: e.Seq, Type: e.Type, Author: e.Author, AuthorName: e.AuthorName,
+	v := EventView{ConversationID: e.ConversationID, Seq: e.Seq, Type: e.Type, Author: e.Author, AuthorName: e.AuthorName,
 		Body: e.Body, ClientMsgID: e.ClientMsgID, CreatedAt: e.CreatedAt.UnixMilli()}
+	if e.Data != "" && json.Valid([]byte(e.Data)) {
+		v.Data = json.RawMessage(e.Data)
+	}
+	return v
 }
 
 // ViewEvents converts a list of events; it never returns nil, so JSON shows [].
@@ -63,4 +71,70 @@ func ViewSummary(s store.Summary) SummaryView {
 func VisitorLabel(visitorID string) string {
 	sum := sha256.Sum256([]byte(visitorID))
 	return "Visitor " + strings.ToUpper(hex.EncodeToString(sum[:2]))
+}
+
+// VideoView says whether the widget may offer video now (docs/protocol.md, the `video` frame).
+type VideoView struct {
+	Available bool       `json:"available"`
+	Reason    string     `json:"reason"`
+	Camera    CameraView `json:"camera"`
+}
+
+// CameraView is a site's camera policy for visitors.
+type CameraView struct {
+	Allowed      bool `json:"allowed"`
+	OffByDefault bool `json:"off_by_default"`
+}
+
+// MediaState is one side's camera and microphone.
+type MediaState struct {
+	Camera bool `json:"camera"`
+	Mic    bool `json:"mic"`
+}
+
+// CallView is a video call as both sides see it (docs/protocol.md, CALL).
+type CallView struct {
+	CallID         string     `json:"call_id"`
+	ConversationID string     `json:"conversation_id"`
+	State          string     `json:"state"`
+	AgentID        string     `json:"agent_id"`
+	AgentName      string     `json:"agent_name"`
+	CreatedAt      int64      `json:"created_at"`
+	AnsweredAt     int64      `json:"answered_at"`
+	EndedAt        int64      `json:"ended_at"`
+	EndedBy        string     `json:"ended_by"`
+	Reason         string     `json:"reason"`
+	Camera         CameraView `json:"camera"`
+	VisitorMedia   MediaState `json:"visitor_media"`
+	AgentMedia     MediaState `json:"agent_media"`
+}
+
+// ViewCall converts a stored call for clients.
+func ViewCall(c store.Call, camera CameraView) CallView {
+	return CallView{CallID: c.ID, ConversationID: c.ConversationID, State: c.State, AgentID: c.AgentID, AgentName: c.AgentName,
+		CreatedAt: unixMilli(c.CreatedAt), AnsweredAt: unixMilli(c.AnsweredAt), EndedAt: unixMilli(c.EndedAt),
+		EndedBy: c.EndedBy, Reason: c.Reason, Camera: camera,
+		VisitorMedia: MediaState{Camera: c.VisitorCamera, Mic: c.VisitorMic}, AgentMedia: MediaState{Camera: c.AgentCamera, Mic: c.AgentMic}}
+}
+
+func unixMilli(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// CallCandidateView carries one ICE candidate of the relay to one side (`candidate` is null at the end).
+type CallCandidateView struct {
+	CallID    string          `json:"call_id"`
+	Side      string          `json:"-"`
+	Candidate json.RawMessage `json:"candidate"`
+}
+
+// CallMediaView is one side's camera and microphone state, for the other side.
+type CallMediaView struct {
+	CallID string `json:"call_id"`
+	Side   string `json:"side"`
+	Camera bool   `json:"camera"`
+	Mic    bool   `json:"mic"`
 }

@@ -29,6 +29,7 @@ func (e *Engine) announce(ctx context.Context, d store.Decision) {
 			e.announceRequest(ctx, d.Request, 0, nil)
 		}
 		e.n.Summary(ctx, d.Request.ConversationID)
+		e.observe(ctx, d.Request)
 	}
 }
 
@@ -43,6 +44,7 @@ func (e *Engine) announceEnded(ctx context.Context, rs []store.Request) {
 	for _, r := range rs {
 		e.announceRequest(ctx, r, 0, nil)
 		e.n.Summary(ctx, r.ConversationID)
+		e.observe(ctx, r)
 	}
 }
 
@@ -142,7 +144,12 @@ func (e *Engine) announcePresence(ctx context.Context, agentID string) {
 
 // QueueState is where a conversation's chat request stands, for a visitor's hello; nil when it never had one.
 func (e *Engine) QueueState(ctx context.Context, convID string) *notify.QueueView {
-	r, err := e.st.LatestRequest(ctx, convID, store.ChannelChat)
+	return e.QueueStateOn(ctx, convID, store.ChannelChat)
+}
+
+// QueueStateOn is where a conversation's latest request on a channel stands; nil when it never had one.
+func (e *Engine) QueueStateOn(ctx context.Context, convID, channel string) *notify.QueueView {
+	r, err := e.st.LatestRequest(ctx, convID, channel)
 	if err != nil {
 		return nil
 	}

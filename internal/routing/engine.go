@@ -51,13 +51,15 @@ type Engine struct {
 	log *slog.Logger
 	cfg Config
 
-	mu   sync.Mutex
-	seen map[string]notify.QueueView // last queue view announced per request, to announce only changes
+	mu        sync.Mutex
+	seen      map[string]notify.QueueView // last queue view announced per request, to announce only changes
+	videoSeen map[string]notify.VideoView // last video availability announced per group
+	observers []func(context.Context, store.Request)
 }
 
 // New builds an engine.
 func New(st *store.Store, n *notify.Notifier, now func() time.Time, log *slog.Logger, cfg Config) *Engine {
-	return &Engine{st: st, n: n, now: now, log: log, cfg: cfg, seen: map[string]notify.QueueView{}}
+	return &Engine{st: st, n: n, now: now, log: log, cfg: cfg, seen: map[string]notify.QueueView{}, videoSeen: map[string]notify.VideoView{}}
 }
 
 // Run enforces deadlines and refreshes estimates every TickEvery until ctx ends.
@@ -103,6 +105,10 @@ func (e *Engine) Tick(ctx context.Context) error {
 	}
 	for _, id := range offline {
 		e.announcePresence(ctx, id)
+		groups, _ := e.st.AccountGroupIDs(ctx, id)
+		for _, g := range groups {
+			e.announceVideo(ctx, g)
+		}
 	}
 	queues, err := e.st.QueuedGroups(ctx)
 	if err != nil {
@@ -117,48 +123,54 @@ func (e *Engine) Tick(ctx context.Context) error {
 // Enqueue asks for an agent for a new conversation's chat, on its site's routing group. A full queue refuses it;
 // the visitor is told either way.
 func (e *Engine) Enqueue(ctx context.Context, c store.Conversation) error {
-	return e.enqueue(ctx, c, store.ChannelChat, 0)
+	_, err := e.enqueue(ctx, c, store.ChannelChat, 0, nil)
+	return err
 }
 
-func (e *Engine) enqueue(ctx context.Context, c store.Conversation, channel string, priority int) error {
+// enqueue creates the conversation's request on the channel and serves it at once when it can. created, when set,
+// is told the request's id before any decision is announced.
+func (e *Engine) enqueue(ctx context.Context, c store.Conversation, channel string, priority int, created func(string)) (store.Request, error) {
 	defer e.n.Summary(ctx, c.ID)
 	site, err := e.st.Site(ctx, c.SiteID)
 	if err != nil {
-		return err
+		return store.Request{}, err
 	}
 	if site.GroupID == "" {
-		return errors.New("routing: the site has no routing group")
+		return store.Request{}, errors.New("routing: the site has no routing group")
 	}
 	g, err := e.st.Group(ctx, site.GroupID)
 	if err != nil {
-		return err
+		return store.Request{}, err
 	}
 	r, err := e.st.CreateRequest(ctx, c.ID, channel, g.ID, priority, e.now())
 	if err != nil {
-		return err
+		return store.Request{}, err
+	}
+	if created != nil {
+		created(r.ID)
 	}
 	if !g.HasChannel(channel) {
 		r, err = e.st.Refuse(ctx, r.ID, "channel_closed", e.now())
 		e.announceEnded(ctx, []store.Request{r})
-		return err
+		return r, err
 	}
 	if served := e.serve(ctx, g.ID, channel); served[r.ID] {
-		return nil
+		return e.st.Request(ctx, r.ID)
 	}
 	// Still waiting: it must fit in the queue's places.
 	queue, err := e.st.Queue(ctx, g.ID, channel)
 	if err != nil {
-		return err
+		return r, err
 	}
 	if pos := slices.IndexFunc(queue, func(q store.Request) bool { return q.ID == r.ID }); pos >= g.QueuePlaces {
 		r, err = e.st.Refuse(ctx, r.ID, "queue_full", e.now())
 		if err == nil {
 			e.announceEnded(ctx, []store.Request{r})
 		}
-		return err
+		return r, err
 	}
 	e.announceQueue(ctx, g.ID, channel)
-	return nil
+	return e.st.Request(ctx, r.ID)
 }
 
 // dispatch serves a group's queue on a channel until no waiting request can be served, then refreshes the
@@ -166,6 +178,7 @@ func (e *Engine) enqueue(ctx context.Context, c store.Conversation, channel stri
 func (e *Engine) dispatch(ctx context.Context, groupID, channel string) {
 	e.serve(ctx, groupID, channel)
 	e.announceQueue(ctx, groupID, channel)
+	e.announceVideo(ctx, groupID)
 }
 
 // serve makes routing decisions for a group's queue until none is left to make, and returns the requests served.
@@ -194,6 +207,7 @@ func (e *Engine) Accept(ctx context.Context, agentID, offerID string) (string, e
 	}
 	e.announce(ctx, d)
 	e.announceQueue(ctx, d.Request.GroupID, d.Request.Channel)
+	e.announceVideo(ctx, d.Request.GroupID)
 	return d.Request.ConversationID, nil
 }
 
@@ -216,6 +230,7 @@ func (e *Engine) Claim(ctx context.Context, agentID, convID string) error {
 	}
 	e.announce(ctx, d)
 	e.announceQueue(ctx, d.Request.GroupID, d.Request.Channel)
+	e.announceVideo(ctx, d.Request.GroupID)
 	return nil
 }
 

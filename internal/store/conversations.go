@@ -54,6 +54,8 @@ type Event struct {
 	Body           string
 	ClientMsgID    string
 	CreatedAt      time.Time
+	// Data holds structured details as JSON, or "" (a call_ended event's call-quality record).
+	Data string
 }
 
 // Appended is the outcome of a write that added events to a conversation.
@@ -85,13 +87,13 @@ func scanConv(sc interface{ Scan(...any) error }) (Conversation, error) {
 	return c, nil
 }
 
-const eventCols = "conversation_id, seq, type, author, author_id, author_name, body, client_msg_id, created_at"
+const eventCols = "conversation_id, seq, type, author, author_id, author_name, body, client_msg_id, created_at, data"
 
 func scanEvent(sc interface{ Scan(...any) error }) (Event, error) {
 	var e Event
 	var cmid sql.NullString
 	var created int64
-	if err := sc.Scan(&e.ConversationID, &e.Seq, &e.Type, &e.Author, &e.AuthorID, &e.AuthorName, &e.Body, &cmid, &created); err != nil {
+	if err := sc.Scan(&e.ConversationID, &e.Seq, &e.Type, &e.Author, &e.AuthorID, &e.AuthorName, &e.Body, &cmid, &created, &e.Data); err != nil {
 		return Event{}, notFound(err)
 	}
 	e.ClientMsgID = cmid.String
@@ -137,8 +139,8 @@ func appendEvent(ctx context.Context, tx q, e *Event) error {
 		ms(e.CreatedAt), e.ConversationID).Scan(&e.Seq); err != nil {
 		return fmt.Errorf("store: number event: %w", notFound(err))
 	}
-	_, err := tx.exec(ctx, "INSERT INTO events ("+eventCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		e.ConversationID, e.Seq, e.Type, e.Author, e.AuthorID, e.AuthorName, e.Body, nullable(e.ClientMsgID), ms(e.CreatedAt))
+	_, err := tx.exec(ctx, "INSERT INTO events ("+eventCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		e.ConversationID, e.Seq, e.Type, e.Author, e.AuthorID, e.AuthorName, e.Body, nullable(e.ClientMsgID), ms(e.CreatedAt), e.Data)
 	if isUnique(err) {
 		// Another transaction stored the same client_msg_id first: run again and find it as a duplicate.
 		return errRetry
@@ -397,4 +399,26 @@ func (s *Store) AgentCanSee(ctx context.Context, c Conversation, agentID string)
 		return true
 	}
 	return c.AgentID == "" && canSee(ctx, s.q(), c.SiteID, agentID)
+}
+
+// OpenOrCreateConversation returns the visitor's open conversation on the site, opening one if they have none.
+// created says it was opened now.
+func (s *Store) OpenOrCreateConversation(ctx context.Context, siteID, visitorID string, now time.Time) (c Conversation, created bool, err error) {
+	err = s.inTx(ctx, func(tx q) error {
+		created = false
+		c, err = scanConv(tx.row(ctx, "SELECT "+convCols+" FROM conversations WHERE site_id = ? AND visitor_id = ? AND status = ?",
+			siteID, visitorID, StatusOpen))
+		if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		c = Conversation{ID: NewID("cv"), SiteID: siteID, VisitorID: visitorID, Status: StatusOpen, CreatedAt: now, UpdatedAt: now}
+		_, err = tx.exec(ctx, "INSERT INTO conversations (id, site_id, visitor_id, status, last_seq, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
+			c.ID, c.SiteID, c.VisitorID, c.Status, ms(now), ms(now))
+		if isUnique(err) {
+			return errRetry // another tab of this visitor opened it first
+		}
+		created = err == nil
+		return err
+	})
+	return c, created, err
 }

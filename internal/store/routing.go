@@ -352,6 +352,11 @@ func (s *Store) CreateRequest(ctx context.Context, convID, channel, groupID stri
 	return r, err
 }
 
+// Request returns a routing request by id.
+func (s *Store) Request(ctx context.Context, id string) (Request, error) {
+	return scanRequest(s.q().row(ctx, "SELECT "+requestCols+" FROM routing_requests WHERE id = ?", id))
+}
+
 // LatestRequest returns the newest request of a conversation on a channel.
 func (s *Store) LatestRequest(ctx context.Context, convID, channel string) (Request, error) {
 	return scanRequest(s.q().row(ctx, "SELECT "+requestCols+" FROM routing_requests WHERE conversation_id = ? AND channel = ? ORDER BY enqueued_at DESC, id DESC LIMIT 1",
@@ -650,7 +655,9 @@ func (s *Store) assign(ctx context.Context, tx q, r *Request, agentID, agentName
 		return Appended{}, err
 	}
 	var evs []Event
-	if c.AgentID == "" {
+	// A conversation nobody has goes to the agent; so does one whose video call the agent takes (the chat follows
+	// the call, and the previous agent's slot frees up).
+	if c.AgentID == "" || (r.Channel == ChannelVideo && c.AgentID != agentID) {
 		if _, err := tx.exec(ctx, "UPDATE conversations SET agent_id = ? WHERE id = ?", agentID, c.ID); err != nil {
 			return Appended{}, err
 		}
@@ -936,10 +943,24 @@ func (s *Store) Claim(ctx context.Context, convID, agentID string, now time.Time
 // EndConversationRequests settles a conversation's requests when it closes: an assigned one is closed (and its
 // handling time feeds the group's average), a waiting one is cancelled and its offers withdrawn.
 func (s *Store) EndConversationRequests(ctx context.Context, convID string, now time.Time) ([]Decision, error) {
+	return s.endRequests(ctx, convID, "", RequestCancelled, "conversation_ended", now)
+}
+
+// EndChannelRequests settles a conversation's requests on one channel, as EndConversationRequests does: a video
+// call that ended while the chat goes on. A request still waiting ends in waitingState with reason.
+func (s *Store) EndChannelRequests(ctx context.Context, convID, channel, waitingState, reason string, now time.Time) ([]Decision, error) {
+	return s.endRequests(ctx, convID, channel, waitingState, reason, now)
+}
+
+func (s *Store) endRequests(ctx context.Context, convID, channel, waitingState, reason string, now time.Time) ([]Decision, error) {
 	var out []Decision
 	err := s.inTx(ctx, func(tx q) error {
 		out = nil
-		reqs, err := scanRequests(tx.query(ctx, "SELECT "+requestCols+" FROM routing_requests WHERE conversation_id = ? AND state IN ('queued', 'offered', 'assigned')"+s.forUpdate(false), convID))
+		query, args := "SELECT "+requestCols+" FROM routing_requests WHERE conversation_id = ? AND state IN ('queued', 'offered', 'assigned')", []any{convID}
+		if channel != "" {
+			query, args = query+" AND channel = ?", append(args, channel)
+		}
+		reqs, err := scanRequests(tx.query(ctx, query+s.forUpdate(false), args...))
 		if err != nil {
 			return err
 		}
@@ -964,7 +985,7 @@ func (s *Store) EndConversationRequests(ctx context.Context, convID string, now 
 					o.State, o.EndedAt = OfferWithdrawn, now
 					d.EndedOffers = append(d.EndedOffers, o)
 				}
-				if err := s.setRequestState(ctx, tx, &r, RequestCancelled, "conversation_ended", now); err != nil {
+				if err := s.setRequestState(ctx, tx, &r, waitingState, reason, now); err != nil {
 					return err
 				}
 			}

@@ -1,0 +1,105 @@
+package routing
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/parley/parley/internal/notify"
+	"github.com/parley/parley/internal/store"
+)
+
+// OnRequest registers a function told about every request whose state the engine changed (offered, assigned,
+// back in the queue, ended). The call service follows its video requests this way. Register before Run.
+func (e *Engine) OnRequest(f func(context.Context, store.Request)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.observers = append(e.observers, f)
+}
+
+func (e *Engine) observe(ctx context.Context, r store.Request) {
+	e.mu.Lock()
+	obs := e.observers
+	e.mu.Unlock()
+	for _, f := range obs {
+		f(ctx, r)
+	}
+}
+
+// EnqueueVideo asks for an agent who is available for video, for a call in the conversation. created is told the
+// request's id before any decision on it is announced. The returned request says where it stands: served at once,
+// queued, or refused.
+func (e *Engine) EnqueueVideo(ctx context.Context, c store.Conversation, created func(reqID string)) (store.Request, error) {
+	return e.enqueue(ctx, c, store.ChannelVideo, 0, created)
+}
+
+// EndVideo settles the conversation's video request when its call ends: the agent's capacity comes back, or, while
+// it still waited, it leaves the queue (reason says why: "visitor_left", "call_ended"). The chat goes on.
+func (e *Engine) EndVideo(ctx context.Context, convID, waitingState, reason string) {
+	ds, err := e.st.EndChannelRequests(ctx, convID, store.ChannelVideo, waitingState, reason, e.now())
+	if err != nil {
+		e.log.Error("end video requests", slog.String("conversation_id", convID), slog.Any("error", err))
+		return
+	}
+	e.announceAll(ctx, ds)
+	for _, d := range ds {
+		e.dispatch(ctx, d.Request.GroupID, d.Request.Channel)
+	}
+}
+
+// VideoAvailability says whether a visitor of the site may be offered video now: the group takes video, and an
+// agent is available for it with a free slot, or at least one is available and the video queue has room.
+func (e *Engine) VideoAvailability(ctx context.Context, siteID string) (groupID string, v notify.VideoView, err error) {
+	site, err := e.st.Site(ctx, siteID)
+	if err != nil {
+		return "", v, err
+	}
+	if site.GroupID == "" {
+		return "", notify.VideoView{Reason: "channel_closed"}, nil
+	}
+	v, err = e.groupVideo(ctx, site.GroupID)
+	return site.GroupID, v, err
+}
+
+func (e *Engine) groupVideo(ctx context.Context, groupID string) (notify.VideoView, error) {
+	g, err := e.st.Group(ctx, groupID)
+	if err != nil {
+		return notify.VideoView{}, err
+	}
+	if !g.HasChannel(store.ChannelVideo) {
+		return notify.VideoView{Reason: "channel_closed"}, nil
+	}
+	c, err := e.st.GroupCapacity(ctx, groupID, store.ChannelVideo)
+	if err != nil {
+		return notify.VideoView{}, err
+	}
+	switch {
+	case c.Online == 0:
+		return notify.VideoView{Reason: "no_agent"}, nil
+	case c.Free > 0:
+		return notify.VideoView{Available: true}, nil
+	}
+	queue, err := e.st.Queue(ctx, groupID, store.ChannelVideo)
+	if err != nil {
+		return notify.VideoView{}, err
+	}
+	if len(queue) < g.QueuePlaces {
+		return notify.VideoView{Available: true}, nil
+	}
+	return notify.VideoView{Reason: "queue_full"}, nil
+}
+
+// announceVideo tells the visitors of a group's sites when its video availability changed.
+func (e *Engine) announceVideo(ctx context.Context, groupID string) {
+	v, err := e.groupVideo(ctx, groupID)
+	if err != nil {
+		e.log.Warn("video availability", slog.String("group_id", groupID), slog.Any("error", err))
+		return
+	}
+	e.mu.Lock()
+	last, seen := e.videoSeen[groupID]
+	e.videoSeen[groupID] = v
+	e.mu.Unlock()
+	if !seen || last != v {
+		e.n.Video(ctx, groupID, v)
+	}
+}
