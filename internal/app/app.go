@@ -12,8 +12,10 @@ import (
 
 	"github.com/parley/parley/internal/auth"
 	"github.com/parley/parley/internal/bus"
+	"github.com/parley/parley/internal/call"
 	"github.com/parley/parley/internal/chat"
 	"github.com/parley/parley/internal/config"
+	"github.com/parley/parley/internal/media"
 	"github.com/parley/parley/internal/metrics"
 	"github.com/parley/parley/internal/notify"
 	"github.com/parley/parley/internal/realtime"
@@ -84,8 +86,17 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, beforeServe f
 	router := routing.New(st, notifier, now, log, routing.DefaultConfig())
 	chatSvc := chat.NewService(chat.Deps{Store: st, Notifier: notifier, Router: router, Now: now, Log: log, Metrics: m,
 		MaxMessage: cfg.Realtime.MaxMessageChars})
+	relay, err := media.New(media.Config{UDPPort: cfg.Media.UDPPort, TCPPort: cfg.Media.TCPPort, ListenIP: cfg.Media.ListenIP,
+		PublicIP: cfg.Media.PublicIP}, log)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("media relay: %w", err)
+	}
+	defer relay.Close()
+	m.Registry.MustRegister(relay.Collectors()...)
+	calls := call.New(call.Deps{Store: st, Router: router, Notifier: notifier, Relay: relay, Now: now, Log: log})
 	signer := auth.NewVisitorSigner([]byte(secret))
-	hub := realtime.NewHub(realtime.Deps{Config: cfg.Realtime, Store: st, Chat: chatSvc, Router: router, Notifier: notifier,
+	hub := realtime.NewHub(realtime.Deps{Config: cfg.Realtime, Store: st, Chat: chatSvc, Router: router, Calls: calls, Notifier: notifier,
 		Bus: b, Signer: signer, Metrics: m, Log: log, Now: now, NodeID: nodeID})
 	srv := server.New(server.Deps{Config: cfg, Store: st, Bus: b, Hub: hub, Router: router, Notifier: notifier, Signer: signer,
 		Metrics: m, Log: log, Now: now, Static: web.Static(), DemoSite: demoSite})
@@ -94,12 +105,18 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, beforeServe f
 	defer stopBackground()
 	go hub.Run(bgCtx)
 	go router.Run(bgCtx)
+	go calls.Run(bgCtx)
 
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
-	log.Info("parley is listening", slog.String("addr", addr), slog.String("database", st.Dialect()), slog.String("node", nodeID))
+	tcpAddr := "off"
+	if a := relay.TCPAddr(); a != nil {
+		tcpAddr = a.String()
+	}
+	log.Info("parley is listening", slog.String("addr", addr), slog.String("database", st.Dialect()), slog.String("node", nodeID),
+		slog.String("media_udp", relay.UDPAddr().String()), slog.String("media_tcp", tcpAddr))
 	if ready != nil {
 		ready <- addr
 	}

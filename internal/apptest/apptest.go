@@ -42,6 +42,8 @@ func Start(t testing.TB, tweak func(*config.Config)) *Env {
 	cfg.DataDir = t.TempDir()
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.Log.Level = "warn"
+	// Each node's media relay on free loopback ports, so tests run side by side.
+	cfg.Media.UDPPort, cfg.Media.TCPPort, cfg.Media.ListenIP = 0, 0, "127.0.0.1"
 	if tweak != nil {
 		tweak(&cfg)
 	}
@@ -210,7 +212,7 @@ type Socket struct {
 	// Closed receives the close status when the server closes the socket.
 	Closed chan websocket.StatusCode
 	// Skip lists the frame types Next passes over. By default: pings, typing, summaries, presence and queue
-	// updates, which most tests don't look at.
+	// updates and video availability, which most tests don't look at.
 	Skip map[string]bool
 }
 
@@ -239,7 +241,7 @@ func (e *Env) Dial(t testing.TB, path, origin string, client *http.Client) (*Soc
 	}
 	ws.SetReadLimit(1 << 20)
 	s := &Socket{t: t, WS: ws, frames: make(chan Frame, 1024), Closed: make(chan websocket.StatusCode, 1),
-		Skip: map[string]bool{"ping": true, "typing": true, "conversation": true, "presence": true, "queue": true}}
+		Skip: map[string]bool{"ping": true, "typing": true, "conversation": true, "presence": true, "queue": true, "video": true}}
 	go func() {
 		for {
 			_, data, err := ws.Read(context.Background())
@@ -292,6 +294,13 @@ func (s *Socket) Next() Frame {
 			s.t.Fatal("no frame in 10s")
 		}
 	}
+}
+
+// Recv returns the next frame of any type, waiting as long as it takes; ok is false once the socket has closed.
+// For clients that read in the background.
+func (s *Socket) Recv() (Frame, bool) {
+	f, ok := <-s.frames
+	return f, ok
 }
 
 // Expect returns the next frame, which must be of type typ (and answer id, when id is not empty).

@@ -96,6 +96,9 @@ func loadConfig(name string, args []string, stderr io.Writer, defaults config.Co
 	publicURL := fs.String("public-url", "", "the URL browsers use to reach Parley, e.g. https://chat.example.com")
 	logLevel := fs.String("log-level", defaults.Log.Level, "debug, info, warn or error")
 	logFormat := fs.String("log-format", defaults.Log.Format, "text or json")
+	udpPort := fs.Int("media-udp-port", defaults.Media.UDPPort, "the UDP port that carries every video call (0: a free port)")
+	tcpPort := fs.Int("media-tcp-port", defaults.Media.TCPPort, "the ICE-TCP port for video calls (0: a free port, -1: off)")
+	publicIP := fs.String("media-public-ip", defaults.Media.PublicIP, "the IP browsers reach the media relay at, behind NAT")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: parley %s [flags]\n\nFlags:\n", name)
 		fs.PrintDefaults()
@@ -133,6 +136,12 @@ func loadConfig(name string, args []string, stderr io.Writer, defaults config.Co
 			cfg.Log.Level = *logLevel
 		case "log-format":
 			cfg.Log.Format = *logFormat
+		case "media-udp-port":
+			cfg.Media.UDPPort = *udpPort
+		case "media-tcp-port":
+			cfg.Media.TCPPort = *tcpPort
+		case "media-public-ip":
+			cfg.Media.PublicIP = *publicIP
 		}
 	})
 	if err := cfg.Validate(); err != nil {
@@ -147,6 +156,7 @@ func serve(args []string, stdout, stderr io.Writer, isDemo bool) error {
 	if isDemo {
 		name = "demo"
 		defaults.DataDir = "./parley-demo-data"
+		defaults.Media.ListenIP = "127.0.0.1" // the demo's calls stay on this machine
 	}
 	cfg, err := loadConfig(name, args, stderr, defaults)
 	if err != nil {

@@ -197,7 +197,8 @@ func (c *conn) bad(id string, e *protoError) {
 func frameLabel(t string) string {
 	switch t {
 	case "hello", "message.send", "typing", "conversation.end", "ping", "pong", "presence.set", "offer.accept",
-		"offer.decline", "conversation.claim", "queue.leave", "contact.leave":
+		"offer.decline", "conversation.claim", "queue.leave", "contact.leave", "call.request", "call.connect",
+		"call.candidate", "call.media", "call.hangup":
 		return t
 	}
 	return "unknown"
@@ -275,7 +276,8 @@ func (c *conn) deliver(n *notify.Notice) error {
 		return nil
 	case notify.KindEvent:
 	default:
-		return nil
+		_, err := c.deliverCall(n)
+		return err
 	}
 	e := n.Event
 	last, tracked := c.lastSeq[e.ConversationID]

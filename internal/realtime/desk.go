@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/parley/parley/internal/call"
 	"github.com/parley/parley/internal/chat"
 	"github.com/parley/parley/internal/notify"
 	"github.com/parley/parley/internal/store"
@@ -34,6 +35,7 @@ type deskWelcome struct {
 	Account  accountView         `json:"account"`
 	Presence notify.PresenceView `json:"presence"`
 	Offers   []notify.OfferView  `json:"offers"`
+	Calls    []notify.CallView   `json:"calls"`
 }
 
 type convAck struct {
@@ -90,7 +92,7 @@ func (h *Hub) ServeDesk(w http.ResponseWriter, r *http.Request, account store.Ac
 	}
 	c.send(outFrame{V: Version, Type: "ack", ID: env.ID, Data: deskWelcome{Account: accountView{
 		ID: account.ID, Email: account.Email, Name: account.Name, Role: account.Role, Supervisor: account.Supervisor},
-		Presence: presence, Offers: offers}})
+		Presence: presence, Offers: offers, Calls: h.calls.AgentCalls(ctx, account.ID)}})
 	for _, id := range catchUp {
 		c.enqueue(item{catch: id})
 	}
@@ -154,6 +156,8 @@ func (d *deskConn) request(ctx context.Context, c *conn, env envelope, received 
 			return nil, err
 		}
 		return struct{}{}, chatError(d.hub.router.Decline(ctx, d.account.ID, m.OfferID))
+	case "call.request":
+		return nil, perr(CodeForbidden, "only a visitor can ask for a video call")
 	case "conversation.claim":
 		var m endData
 		if err := decode(env, &m); err != nil {
@@ -164,11 +168,17 @@ func (d *deskConn) request(ctx context.Context, c *conn, env envelope, received 
 		}
 		return convAck{ConversationID: m.ConversationID}, nil
 	}
+	if ack, ok, err := d.hub.callRequest(ctx, call.Party{AgentID: d.account.ID, ConnID: d.connID}, env); ok {
+		return ack, err
+	}
 	return nil, perr(CodeUnknownType, "unknown frame type "+quote(env.Type))
 }
 
 func (d *deskConn) visible(n *notify.Notice) bool {
 	switch n.Kind {
+	case notify.KindCall, notify.KindCallCandidate, notify.KindCallMedia:
+		// Calls come on the account's own subject only.
+		return true
 	case notify.KindConversation, notify.KindRevoke, notify.KindOffer, notify.KindOfferEnded, notify.KindPresence:
 		// Summaries let every desk of the group drop a conversation someone else took. Offers and revocations
 		// come on the account's own subject, presence on its groups'.
@@ -200,6 +210,7 @@ func (d *deskConn) revoked(ctx context.Context) bool {
 func (d *deskConn) queued(*notify.QueueView) {}
 
 func (d *deskConn) closed() {
+	d.hub.calls.Disconnected(d.connID)
 	if err := d.hub.store.CloseDeskConnection(context.Background(), d.connID, d.hub.now()); err != nil {
 		d.hub.log.Warn("desk presence", slog.Any("error", err))
 	}

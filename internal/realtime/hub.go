@@ -14,6 +14,7 @@ import (
 
 	"github.com/parley/parley/internal/auth"
 	"github.com/parley/parley/internal/bus"
+	"github.com/parley/parley/internal/call"
 	"github.com/parley/parley/internal/chat"
 	"github.com/parley/parley/internal/config"
 	"github.com/parley/parley/internal/metrics"
@@ -31,6 +32,7 @@ type Hub struct {
 	store    *store.Store
 	chat     *chat.Service
 	router   *routing.Engine
+	calls    *call.Service
 	notifier *notify.Notifier
 	bus      bus.Bus
 	signer   *auth.VisitorSigner
@@ -52,6 +54,7 @@ type Deps struct {
 	Store    *store.Store
 	Chat     *chat.Service
 	Router   *routing.Engine
+	Calls    *call.Service
 	Notifier *notify.Notifier
 	Bus      bus.Bus
 	Signer   *auth.VisitorSigner
@@ -63,7 +66,7 @@ type Deps struct {
 
 // NewHub builds the hub.
 func NewHub(d Deps) *Hub {
-	return &Hub{cfg: d.Config, store: d.Store, chat: d.Chat, router: d.Router, notifier: d.Notifier, bus: d.Bus, signer: d.Signer, metrics: d.Metrics,
+	return &Hub{cfg: d.Config, store: d.Store, chat: d.Chat, router: d.Router, calls: d.Calls, notifier: d.Notifier, bus: d.Bus, signer: d.Signer, metrics: d.Metrics,
 		log: d.Log, now: d.Now, nodeID: d.NodeID, conns: map[*conn]struct{}{},
 		visitorLimits: newKeyedLimiter(d.Config.VisitorRate, d.Config.VisitorBurst),
 		siteLimits:    newKeyedLimiter(d.Config.SiteRate, d.Config.SiteBurst)}

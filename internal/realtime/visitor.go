@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"log/slog"
 	"net/http"
 	"net/mail"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/parley/parley/internal/auth"
+	"github.com/parley/parley/internal/call"
 	"github.com/parley/parley/internal/chat"
 	"github.com/parley/parley/internal/notify"
 	"github.com/parley/parley/internal/store"
@@ -22,15 +24,19 @@ import (
 type visitorConn struct {
 	hub     *Hub
 	visitor chat.Visitor
+	connID  string
 
-	mu      sync.Mutex
-	waiting string // the conversation waiting in a queue, kept alive by heartbeats
+	mu       sync.Mutex
+	waiting  string           // the conversation waiting in a queue, kept alive by heartbeats
+	usedConv string           // the conversation whose video call has happened: video is not offered again in it
+	video    notify.VideoView // the group's video availability, as last heard
 }
 
 type visitorWelcome struct {
 	VisitorID    string             `json:"visitor_id"`
 	Conversation *conversationState `json:"conversation"`
 	Queue        *notify.QueueView  `json:"queue"`
+	Call         *notify.CallView   `json:"call"`
 }
 
 type conversationState struct {
@@ -58,7 +64,7 @@ func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, site store.Si
 		closeEarly(ws, DisconnectTokenInvalid, "visitor token invalid")
 		return
 	}
-	v := &visitorConn{hub: h, visitor: chat.Visitor{ID: visitorID, SiteID: site.ID}}
+	v := &visitorConn{hub: h, visitor: chat.Visitor{ID: visitorID, SiteID: site.ID}, connID: store.NewID("vc")}
 	ctx := r.Context()
 
 	// Follow the conversations the client shows that are really this visitor's, and the open one.
@@ -79,19 +85,41 @@ func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, site store.Si
 		}
 		welcome.Conversation = &conversationState{ID: open.ID, Status: open.Status, LastSeq: open.LastSeq}
 	}
+	openConv := ""
 	if welcome.Conversation != nil && welcome.Conversation.Status == store.StatusOpen {
-		welcome.Queue = h.router.QueueState(ctx, welcome.Conversation.ID)
+		openConv = welcome.Conversation.ID
+		welcome.Queue = h.router.QueueState(ctx, openConv)
 		v.queued(welcome.Queue)
+		if welcome.Call = h.calls.VisitorCall(ctx, openConv); welcome.Call != nil {
+			v.queued(h.router.QueueStateOn(ctx, openConv, store.ChannelVideo))
+		}
 	}
+	groupID, video, err := h.calls.Availability(ctx, site.ID, "")
+	if err != nil {
+		h.log.Warn("video availability", slog.Any("error", err))
+	}
+	if openConv != "" {
+		if used, err := h.store.VideoUsed(ctx, openConv); err == nil && used {
+			v.usedConv = openConv
+		}
+	}
+	v.video = video
 	// The connection owns resume from here on (its writer updates it): keep the ids to catch up apart.
 	catchUp := slices.Collect(maps.Keys(resume))
 	c := h.newConn(ws, "visitor", resume)
 	c.h, c.trackNew = v, true
-	if err := c.subscribe(notify.VisitorSubject(visitorID)); err != nil {
-		closeEarly(ws, DisconnectShutdown, "bus unavailable")
-		return
+	subjects := []string{notify.VisitorSubject(visitorID)}
+	if groupID != "" {
+		subjects = append(subjects, notify.VideoSubject(groupID))
+	}
+	for _, sub := range subjects {
+		if err := c.subscribe(sub); err != nil {
+			c.close(DisconnectShutdown, "bus unavailable")
+			return
+		}
 	}
 	c.send(outFrame{V: Version, Type: "ack", ID: env.ID, Data: welcome})
+	c.send(outFrame{V: Version, Type: "video", Data: v.videoSeen(video)})
 	for _, id := range catchUp {
 		c.enqueue(item{catch: id})
 	}
@@ -122,6 +150,19 @@ func (v *visitorConn) request(ctx context.Context, c *conn, env envelope, receiv
 		return struct{}{}, chatError(v.hub.router.Leave(ctx, v.visitor.ID, d.ConversationID))
 	case "contact.leave":
 		return v.leaveContact(ctx, c, env, received)
+	case "call.request":
+		var d callRequestData
+		if err := decode(env, &d); err != nil {
+			return nil, err
+		}
+		cv, err := v.hub.calls.Request(ctx, v.party(), d.ConversationID)
+		if err != nil {
+			return nil, callError(err)
+		}
+		return callAck{ConversationID: cv.ConversationID, Call: cv}, nil
+	}
+	if ack, ok, err := v.hub.callRequest(ctx, v.party(), env); ok {
+		return ack, err
 	}
 	return nil, perr(CodeUnknownType, "unknown frame type "+quote(env.Type))
 }
@@ -154,7 +195,28 @@ func (v *visitorConn) leaveContact(ctx context.Context, c *conn, env envelope, r
 func (v *visitorConn) visible(n *notify.Notice) bool {
 	// Typing from the visitor's own tabs isn't echoed; everything else on the visitor's subject is theirs.
 	switch n.Kind {
-	case notify.KindEvent, notify.KindQueue:
+	case notify.KindQueue, notify.KindCallCandidate, notify.KindCallMedia:
+		return true
+	case notify.KindVideo:
+		v.mu.Lock()
+		v.video = *n.Video
+		v.mu.Unlock()
+		return true
+	case notify.KindCall:
+		if n.Call != nil && n.Call.State == store.CallEnded && n.Call.AnsweredAt > 0 {
+			v.mu.Lock()
+			v.usedConv = n.Call.ConversationID
+			v.mu.Unlock()
+		}
+		return true
+	case notify.KindEvent:
+		if n.Event != nil && n.Event.Type == store.EventEnded {
+			v.mu.Lock()
+			if v.usedConv == n.Event.ConversationID {
+				v.usedConv = "" // the next conversation may have its own call
+			}
+			v.mu.Unlock()
+		}
 		return true
 	case notify.KindTyping:
 		return n.Typing != nil && n.Typing.Author != store.AuthorVisitor
@@ -190,7 +252,29 @@ func (v *visitorConn) queued(q *notify.QueueView) {
 
 func (v *visitorConn) revoked(context.Context) bool { return false }
 
-func (v *visitorConn) closed() {}
+func (v *visitorConn) closed() { v.hub.calls.Disconnected(v.connID) }
+
+func (v *visitorConn) party() call.Party {
+	return call.Party{VisitorID: v.visitor.ID, SiteID: v.visitor.SiteID, ConnID: v.connID}
+}
+
+// lastVideo is the group's video availability as last heard.
+func (v *visitorConn) lastVideo() notify.VideoView {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.video
+}
+
+// videoSeen adjusts the group's video availability for this visitor: not again in a conversation that had its
+// call.
+func (v *visitorConn) videoSeen(g notify.VideoView) notify.VideoView {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.usedConv != "" {
+		g.Available, g.Reason = false, "used"
+	}
+	return g
+}
 
 // quote shortens and quotes client text for an error message.
 func quote(s string) string {
