@@ -94,7 +94,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, beforeServe f
 	}
 	defer relay.Close()
 	m.Registry.MustRegister(relay.Collectors()...)
-	calls := call.New(call.Deps{Store: st, Router: router, Notifier: notifier, Relay: relay, Now: now, Log: log})
+	calls := call.New(call.Deps{Store: st, Router: router, Notifier: notifier, Relay: relay, Bus: b, NodeID: nodeID, Now: now, Log: log})
+	if err := calls.Listen(); err != nil {
+		ln.Close()
+		return fmt.Errorf("calls: %w", err)
+	}
 	signer := auth.NewVisitorSigner([]byte(secret))
 	hub := realtime.NewHub(realtime.Deps{Config: cfg.Realtime, Store: st, Chat: chatSvc, Router: router, Calls: calls, Notifier: notifier,
 		Bus: b, Signer: signer, Metrics: m, Log: log, Now: now, NodeID: nodeID})

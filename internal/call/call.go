@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/parley/parley/internal/bus"
 	"github.com/parley/parley/internal/media"
 	"github.com/parley/parley/internal/notify"
 	"github.com/parley/parley/internal/routing"
@@ -21,10 +22,10 @@ import (
 
 // Errors the realtime layer maps to protocol codes.
 var (
-	ErrNotFound    = errors.New("call: not found")                              // unknown, or not this party's
-	ErrUnavailable = errors.New("call: video can't be offered here")            // the video frame's reason says why
-	ErrConflict    = errors.New("call: a call is already under way")            // or the call is not in a state for this
-	ErrNotLive     = errors.New("call: the call is not live")                   // connect before the agent answered
+	ErrNotFound    = errors.New("call: not found")                             // unknown, or not this party's
+	ErrUnavailable = errors.New("call: video can't be offered here")           // the video frame's reason says why
+	ErrConflict    = errors.New("call: a call is already under way")           // or the call is not in a state for this
+	ErrNotLive     = errors.New("call: the call is not live")                  // connect before the agent answered
 	ErrLegTaken    = errors.New("call: this side is connected from elsewhere") // another tab holds the leg
 	ErrBadInput    = errors.New("call: invalid request")
 )
@@ -59,8 +60,12 @@ type Deps struct {
 	Router   *routing.Engine
 	Notifier *notify.Notifier
 	Relay    Relay
-	Now      func() time.Time
-	Log      *slog.Logger
+	// Bus and NodeID let calls span nodes: a call's media stays on the node whose relay the first side joined, and
+	// the other nodes reach that relay over the bus. Without a bus, every call is relayed here.
+	Bus    bus.Bus
+	NodeID string
+	Now    func() time.Time
+	Log    *slog.Logger
 	// LegTimeout ends a live call when neither side has been connected to the relay for this long (both tabs
 	// closed, or the network gone). Default 60 s.
 	LegTimeout time.Duration
@@ -78,9 +83,15 @@ type Service struct {
 	log    *slog.Logger
 	cfg    Deps
 
-	mu   sync.Mutex
-	legs map[legKey]string      // the socket that holds each connected leg
-	live map[string]*liveCall // calls this node relays, by id
+	mu      sync.Mutex
+	legs    map[legKey]legOwner        // the socket that holds each connected leg, and the node relaying it
+	live    map[string]*liveCall       // calls this node relays, by id
+	pending map[string]chan relayReply // relay requests sent to other nodes, waiting for their reply
+}
+
+type legOwner struct {
+	conn string
+	node string
 }
 
 type legKey struct {
@@ -104,7 +115,7 @@ func New(d Deps) *Service {
 		d.Camera = func(context.Context, string) notify.CameraView { return notify.CameraView{Allowed: true} }
 	}
 	s := &Service{st: d.Store, router: d.Router, n: d.Notifier, relay: d.Relay, now: d.Now, log: d.Log, cfg: d,
-		legs: map[legKey]string{}, live: map[string]*liveCall{}}
+		legs: map[legKey]legOwner{}, live: map[string]*liveCall{}, pending: map[string]chan relayReply{}}
 	d.Router.OnRequest(s.requestChanged)
 	return s
 }
@@ -228,20 +239,19 @@ func (s *Service) Connect(ctx context.Context, p Party, callID, offerSDP string)
 	}
 	side := p.side()
 	key := legKey{callID, side}
+	node, err := s.st.PinCall(ctx, callID, s.cfg.NodeID)
+	if err != nil {
+		return "", err
+	}
 	s.mu.Lock()
-	if owner := s.legs[key]; owner != "" && owner != p.ConnID {
+	if owner := s.legs[key]; owner.conn != "" && owner.conn != p.ConnID {
 		s.mu.Unlock()
 		return "", ErrLegTaken
 	}
-	s.legs[key] = p.ConnID
-	s.track(callID)
+	s.legs[key] = legOwner{conn: p.ConnID, node: node}
 	s.mu.Unlock()
 
-	if err := s.relay.Open(callID, s.hooks(c)); err != nil {
-		s.release(key, p.ConnID)
-		return "", err
-	}
-	answer, err := s.relay.Join(ctx, callID, side, offerSDP, true)
+	answer, err := s.join(ctx, node, c, side, offerSDP)
 	if err != nil {
 		s.release(key, p.ConnID)
 		return "", err
@@ -249,10 +259,25 @@ func (s *Service) Connect(ctx context.Context, p Party, callID, offerSDP string)
 	return answer, nil
 }
 
+// join connects one side to the call's relay: this node's, or another node's over the bus.
+func (s *Service) join(ctx context.Context, node string, c store.Call, side media.Side, offerSDP string) (string, error) {
+	if !s.local(node) {
+		rep, err := s.ask(ctx, node, relayRequest{Op: "join", CallID: c.ID, Side: side, SDP: offerSDP})
+		return rep.Answer, err
+	}
+	s.mu.Lock()
+	s.track(c.ID)
+	s.mu.Unlock()
+	if err := s.relay.Open(c.ID, s.hooks(c)); err != nil {
+		return "", err
+	}
+	return s.relay.Join(ctx, c.ID, side, offerSDP, true)
+}
+
 func (s *Service) release(key legKey, connID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.legs[key] == connID {
+	if s.legs[key].conn == connID {
 		delete(s.legs, key)
 	}
 }
@@ -317,11 +342,15 @@ func (s *Service) Candidate(ctx context.Context, p Party, callID string, cand *m
 	s.mu.Lock()
 	owner := s.legs[legKey{callID, side}]
 	s.mu.Unlock()
-	if owner == "" || owner != p.ConnID {
+	if owner.conn == "" || owner.conn != p.ConnID {
 		if _, err := s.party(ctx, p, callID); err != nil {
 			return err
 		}
 		return ErrNotLive // this socket has no leg: connect first
+	}
+	if !s.local(owner.node) {
+		_, err := s.ask(ctx, owner.node, relayRequest{Op: "candidate", CallID: callID, Side: side, Candidate: cand})
+		return err
 	}
 	return s.relay.AddCandidate(callID, side, cand)
 }
@@ -375,7 +404,7 @@ func (s *Service) Disconnected(connID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k, owner := range s.legs {
-		if owner == connID {
+		if owner.conn == connID {
 			delete(s.legs, k)
 		}
 	}
@@ -440,9 +469,6 @@ func (s *Service) requestChanged(ctx context.Context, r store.Request) {
 		if !changed {
 			return
 		}
-		s.mu.Lock()
-		s.track(c.ID)
-		s.mu.Unlock()
 		s.n.Events(ctx, app.Conversation, app.Events, time.Time{})
 		s.n.Call(ctx, s.View(ctx, answered), answered.VisitorID)
 		s.n.Summary(ctx, answered.ConversationID)
@@ -482,7 +508,10 @@ func (s *Service) finish(ctx context.Context, callID, endedBy, reason string) {
 		s.mu.Unlock()
 		return
 	}
-	stats, err := s.relay.End(callID)
+	var stats media.CallStats
+	if c.NodeID != "" {
+		stats, err = s.end(ctx, c.NodeID, callID)
+	}
 	if err != nil && !errors.Is(err, media.ErrNoCall) {
 		s.log.Warn("end relay call", slog.String("call_id", callID), slog.Any("error", err))
 	}
@@ -517,9 +546,17 @@ func (s *Service) finish(ctx context.Context, callID, endedBy, reason string) {
 	s.router.EndVideo(ctx, c.ConversationID, waiting, "call_"+reason)
 }
 
-// Tick ends the live calls this node relays whose legs have both been gone for LegTimeout.
+// Tick ends the live calls this node relays whose legs have both been gone for LegTimeout, and the calls answered
+// that long ago to which no side ever connected.
 func (s *Service) Tick(ctx context.Context) {
 	now := s.now()
+	if unjoined, err := s.st.StaleCalls(ctx, now.Add(-s.cfg.LegTimeout)); err != nil {
+		s.log.Warn("stale calls", slog.Any("error", err))
+	} else {
+		for _, c := range unjoined {
+			s.finish(ctx, c.ID, "system", "failed")
+		}
+	}
 	var stale []string
 	s.mu.Lock()
 	for id, lc := range s.live {

@@ -4,13 +4,18 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"testing"
 	"time"
 
+	natsserver "github.com/nats-io/nats-server/v2/server"
+
 	"github.com/parley/parley/internal/apptest"
+	"github.com/parley/parley/internal/config"
 	"github.com/parley/parley/internal/demo"
 	"github.com/parley/parley/internal/media"
+	"github.com/parley/parley/internal/store"
 )
 
 // These tests run a real Parley node (SQLite, the in-process bus, the relay on loopback) and drive it over its
@@ -467,5 +472,76 @@ func setSupport(t *testing.T, env *apptest.Env, settings map[string]any) {
 	admin.Do("GET", "/api/admin/groups", nil, &groups)
 	if st := admin.Do("PATCH", "/api/admin/groups/"+groups.Groups[0].ID, settings, nil); st != 200 {
 		t.Fatalf("change the group: %d", st)
+	}
+}
+
+// natsURL is the NATS server the two-node test uses: PARLEY_TEST_NATS_URL, or an embedded one.
+func natsURL(t *testing.T) string {
+	if u := os.Getenv("PARLEY_TEST_NATS_URL"); u != "" {
+		return u
+	}
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("embedded NATS did not start")
+	}
+	t.Cleanup(ns.Shutdown)
+	return ns.ClientURL()
+}
+
+// Two nodes share PostgreSQL and NATS: the visitor's socket is on one, Ana's desk on the other. The call's media is
+// relayed by the node the first side joined; the other side reaches that relay over the bus. Media flows both
+// ways, and the hang-up from the other node still gets the relay's stats.
+func TestCallAcrossTwoNodes(t *testing.T) {
+	pg := os.Getenv("PARLEY_TEST_POSTGRES_URL")
+	if pg == "" {
+		t.Log("PARLEY_TEST_POSTGRES_URL is not set: the two-node test needs PostgreSQL (CI sets it)")
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI must set PARLEY_TEST_POSTGRES_URL")
+		}
+		return
+	}
+	var dbURL, nats string
+	a := apptest.Start(t, func(c *config.Config) {
+		c.Database.URL, c.Bus.NATSURL = store.TestPostgresURL(t, pg), natsURL(t)
+		dbURL, nats = c.Database.URL, c.Bus.NATSURL
+	})
+	b := apptest.Start(t, func(c *config.Config) { c.Database.URL, c.Bus.NATSURL = dbURL, nats })
+
+	v := visitor(t, a)
+	ana := desk(t, b, demo.AnaEmail, true)
+	convID := startChat(v)
+	callID := requestCall(v, convID)
+	ana.sock.Send("offer.accept", "take", map[string]any{"offer_id": ana.offer().OfferID})
+	ana.ack("take")
+	v.callState("live")
+
+	vp := v.connect(callID)   // node A's relay now carries the call
+	ap := ana.connect(callID) // node B reaches it over the bus
+	flowing(t, vp, ap)
+
+	ana.sock.Send("call.hangup", "bye", map[string]any{"call_id": callID})
+	ana.ack("bye")
+	if ended := v.callState("ended"); ended.EndedBy != "agent" {
+		t.Fatalf("ended call %+v", ended)
+	}
+	f := ana.wait("call_ended event", func(f apptest.Frame) bool {
+		var e struct {
+			Type string `json:"type"`
+		}
+		json.Unmarshal(f.Data, &e)
+		return f.Type == "event" && e.Type == "call_ended"
+	})
+	var e struct {
+		Data struct {
+			Legs map[string]media.LegStats `json:"legs"`
+		} `json:"data"`
+	}
+	f.Decode(t, &e)
+	if e.Data.Legs["agent"].Packets == 0 || e.Data.Legs["visitor"].Packets == 0 {
+		t.Fatalf("the stats of the relay on the other node were lost: %+v", e.Data.Legs)
 	}
 }

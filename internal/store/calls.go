@@ -33,22 +33,24 @@ type Call struct {
 	RequestID      string
 	AgentID        string
 	AgentName      string
-	State          string
-	CreatedAt      time.Time
-	AnsweredAt     time.Time
-	EndedAt        time.Time
-	EndedBy        string
-	Reason         string
-	VisitorCamera  bool
-	VisitorMic     bool
-	AgentCamera    bool
-	AgentMic       bool
+	// NodeID is the node whose relay carries the call's media ("" until a side connects).
+	NodeID        string
+	State         string
+	CreatedAt     time.Time
+	AnsweredAt    time.Time
+	EndedAt       time.Time
+	EndedBy       string
+	Reason        string
+	VisitorCamera bool
+	VisitorMic    bool
+	AgentCamera   bool
+	AgentMic      bool
 	// Quality is the call-quality record, as JSON, once the call has ended.
 	Quality string
 }
 
 const callSelect = `SELECT c.id, c.conversation_id, c.visitor_id, v.site_id, COALESCE(c.request_id, ''), COALESCE(c.agent_id, ''),
-	COALESCE(a.name, ''), COALESCE(r.state, ''), c.created_at, c.answered_at, c.ended_at, c.ended_by, c.reason,
+	COALESCE(a.name, ''), c.node_id, COALESCE(r.state, ''), c.created_at, c.answered_at, c.ended_at, c.ended_by, c.reason,
 	c.visitor_camera, c.visitor_mic, c.agent_camera, c.agent_mic, c.quality
 	FROM calls c
 	JOIN conversations v ON v.id = c.conversation_id
@@ -59,7 +61,7 @@ func scanCall(sc interface{ Scan(...any) error }) (Call, error) {
 	var c Call
 	var created, answered, ended int64
 	var reqState string
-	if err := sc.Scan(&c.ID, &c.ConversationID, &c.VisitorID, &c.SiteID, &c.RequestID, &c.AgentID, &c.AgentName, &reqState,
+	if err := sc.Scan(&c.ID, &c.ConversationID, &c.VisitorID, &c.SiteID, &c.RequestID, &c.AgentID, &c.AgentName, &c.NodeID, &reqState,
 		&created, &answered, &ended, &c.EndedBy, &c.Reason, &c.VisitorCamera, &c.VisitorMic, &c.AgentCamera, &c.AgentMic, &c.Quality); err != nil {
 		return Call{}, notFound(err)
 	}
@@ -163,6 +165,22 @@ func (s *Store) AgentCalls(ctx context.Context, agentID string) ([]Call, error) 
 // LiveCalls lists every call that was answered and has not ended.
 func (s *Store) LiveCalls(ctx context.Context) ([]Call, error) {
 	return scanCalls(s.q().query(ctx, callSelect+"WHERE c.answered_at > 0 AND c.ended_at = 0 ORDER BY c.created_at"))
+}
+
+// PinCall makes nodeID the node that relays the call's media, unless one already does, and returns the node that
+// does.
+func (s *Store) PinCall(ctx context.Context, callID, nodeID string) (string, error) {
+	if _, err := s.q().exec(ctx, "UPDATE calls SET node_id = ? WHERE id = ? AND node_id = ''", nodeID, callID); err != nil {
+		return "", err
+	}
+	var node string
+	err := s.q().row(ctx, "SELECT node_id FROM calls WHERE id = ?", callID).Scan(&node)
+	return node, notFound(err)
+}
+
+// StaleCalls lists the calls answered before since that no relay has carried (no side ever connected).
+func (s *Store) StaleCalls(ctx context.Context, since time.Time) ([]Call, error) {
+	return scanCalls(s.q().query(ctx, callSelect+"WHERE c.answered_at > 0 AND c.answered_at < ? AND c.ended_at = 0 AND c.node_id = ''", ms(since)))
 }
 
 // LinkCallRequest records the routing request that looks for the call's agent.

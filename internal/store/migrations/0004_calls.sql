@@ -7,6 +7,8 @@ CREATE TABLE calls (
     visitor_id      TEXT NOT NULL,
     request_id      TEXT REFERENCES routing_requests(id),
     agent_id        TEXT REFERENCES accounts(id),
+    -- The node whose media relay carries the call, set when the first side connects.
+    node_id         TEXT NOT NULL DEFAULT '',
     created_at      BIGINT NOT NULL,
     answered_at     BIGINT NOT NULL DEFAULT 0,
     ended_at        BIGINT NOT NULL DEFAULT 0,
