@@ -343,10 +343,10 @@ func (s *Service) Candidate(ctx context.Context, p Party, callID string, cand *m
 	owner := s.legs[legKey{callID, side}]
 	s.mu.Unlock()
 	if owner.conn == "" || owner.conn != p.ConnID {
-		if _, err := s.party(ctx, p, callID); err != nil {
-			return err
-		}
-		return ErrNotLive // this socket has no leg: connect first
+		// A browser may trickle candidates before its call.connect is answered. The relay doesn't need them: it
+		// learns the browser's addresses from its connectivity checks. Drop them quietly.
+		_, err := s.party(ctx, p, callID)
+		return err
 	}
 	if !s.local(owner.node) {
 		_, err := s.ask(ctx, owner.node, relayRequest{Op: "candidate", CallID: callID, Side: side, Candidate: cand})
