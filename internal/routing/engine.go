@@ -36,11 +36,14 @@ type Config struct {
 	MinHistory int
 	// TickEvery is how often Run enforces deadlines and refreshes the queue.
 	TickEvery time.Duration
+	// VideoEvery is how often Run tells visitors about changes in whether video can be offered.
+	VideoEvery time.Duration
 }
 
 // DefaultConfig returns the engine's defaults.
 func DefaultConfig() Config {
-	return Config{DeskAlive: 60 * time.Second, Grace: 30 * time.Second, VisitorGone: 90 * time.Second, MinHistory: 3, TickEvery: time.Second}
+	return Config{DeskAlive: 60 * time.Second, Grace: 30 * time.Second, VisitorGone: 90 * time.Second, MinHistory: 3, TickEvery: time.Second,
+		VideoEvery: 250 * time.Millisecond}
 }
 
 // Engine routes conversations to agents.
@@ -51,25 +54,35 @@ type Engine struct {
 	log *slog.Logger
 	cfg Config
 
-	mu        sync.Mutex
-	seen      map[string]notify.QueueView // last queue view announced per request, to announce only changes
-	videoSeen map[string]notify.VideoView // last video availability announced per group
-	observers []func(context.Context, store.Request)
+	mu         sync.Mutex
+	seen       map[string]notify.QueueView // last queue view announced per request, to announce only changes
+	videoSeen  map[string]notify.VideoView // last video availability announced per group
+	videoDirty map[string]bool             // groups whose video availability may have changed since the last flush
+	observers  []func(context.Context, store.Request)
 }
 
 // New builds an engine.
 func New(st *store.Store, n *notify.Notifier, now func() time.Time, log *slog.Logger, cfg Config) *Engine {
-	return &Engine{st: st, n: n, now: now, log: log, cfg: cfg, seen: map[string]notify.QueueView{}, videoSeen: map[string]notify.VideoView{}}
+	return &Engine{st: st, n: n, now: now, log: log, cfg: cfg, seen: map[string]notify.QueueView{},
+		videoSeen: map[string]notify.VideoView{}, videoDirty: map[string]bool{}}
 }
 
 // Run enforces deadlines and refreshes estimates every TickEvery until ctx ends.
 func (e *Engine) Run(ctx context.Context) {
 	t := time.NewTicker(e.cfg.TickEvery)
 	defer t.Stop()
+	every := e.cfg.VideoEvery
+	if every <= 0 {
+		every = e.cfg.TickEvery
+	}
+	v := time.NewTicker(every)
+	defer v.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-v.C:
+			e.flushVideo(ctx)
 		case <-t.C:
 			if err := e.Tick(ctx); err != nil && ctx.Err() == nil {
 				e.log.Error("routing tick", slog.Any("error", err))
@@ -117,6 +130,7 @@ func (e *Engine) Tick(ctx context.Context) error {
 	for _, gc := range queues {
 		e.dispatch(ctx, gc[0], gc[1])
 	}
+	e.flushVideo(ctx)
 	return nil
 }
 

@@ -2,9 +2,11 @@ package routing
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/parley/parley/internal/notify"
 	"github.com/parley/parley/internal/store"
 )
 
@@ -396,6 +398,69 @@ func TestQueueAdvanceIsMeasured(t *testing.T) {
 		}
 		if a.ADVSamples != 3 || a.ADV != 40*time.Second || h.conv(late).AgentID == "" {
 			t.Fatalf("advance %v over %d samples, want 40s over 3", a.ADV, a.ADVSamples)
+		}
+	})
+}
+
+// Video is offered to a group's visitors while an agent could take the call or the video queue has room, and they
+// are told when that changes.
+func TestVideoAvailabilityFollowsPresenceAndTheQueue(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, 1, 3, func(g *store.Group) { g.QueuePlaces = 1 })
+		told := func() notify.VideoView {
+			t.Helper()
+			h.tick()
+			n := h.pub.Last(notify.VideoSubject(h.group.ID), notify.KindVideo)
+			if n == nil {
+				t.Fatal("the group's visitors were never told about video")
+			}
+			return *n.Video
+		}
+		if _, v, err := h.e.VideoAvailability(h.ctx, h.site.ID); err != nil || v.Available || v.Reason != "no_agent" {
+			t.Fatalf("nobody online: %+v %v", v, err)
+		}
+		h.available(0, store.ChannelVideo)
+		if v := told(); !v.Available {
+			t.Fatalf("an agent is free for video: %+v", v)
+		}
+		// The agent takes a call: the queue still has a place.
+		call := func() store.Request {
+			t.Helper()
+			h.n++
+			res, err := h.st.AppendVisitorMessage(h.ctx, store.VisitorMessage{SiteID: h.site.ID, VisitorID: fmt.Sprintf("v%d", h.n),
+				VisitorName: "Visitor", ClientMsgID: "m", Body: "video please", At: h.clk.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := h.e.EnqueueVideo(h.ctx, res.Conversation, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		first := call()
+		if first.State != store.RequestOffered {
+			t.Fatalf("first call: %s", first.State)
+		}
+		if _, err := h.e.Accept(h.ctx, h.agents[0].ID, h.offers(0)[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if v := told(); !v.Available {
+			t.Fatalf("the queue has room: %+v", v)
+		}
+		if second := call(); second.State != store.RequestQueued {
+			t.Fatalf("second call: %s", second.State)
+		}
+		if v := told(); v.Available || v.Reason != "queue_full" {
+			t.Fatalf("the queue is full: %+v", v)
+		}
+		// The first call ends: the waiting call rings, and the queue has room again.
+		h.e.EndVideo(h.ctx, first.ConversationID, store.RequestCancelled, "call_hangup")
+		if v := told(); !v.Available {
+			t.Fatalf("after the first call: %+v", v)
+		}
+		if len(h.offers(0)) != 1 {
+			t.Fatal("the waiting call did not ring when the agent became free")
 		}
 	})
 }

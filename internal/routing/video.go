@@ -88,18 +88,33 @@ func (e *Engine) groupVideo(ctx context.Context, groupID string) (notify.VideoVi
 	return notify.VideoView{Reason: "queue_full"}, nil
 }
 
-// announceVideo tells the visitors of a group's sites when its video availability changed.
-func (e *Engine) announceVideo(ctx context.Context, groupID string) {
-	v, err := e.groupVideo(ctx, groupID)
-	if err != nil {
-		e.log.Warn("video availability", slog.String("group_id", groupID), slog.Any("error", err))
-		return
-	}
+// announceVideo notes that a group's video availability may have changed. The engine works it out and tells the
+// group's visitors at most every VideoEvery (flushVideo), so that a busy queue doesn't pay for it on every decision.
+func (e *Engine) announceVideo(_ context.Context, groupID string) {
 	e.mu.Lock()
-	last, seen := e.videoSeen[groupID]
-	e.videoSeen[groupID] = v
+	e.videoDirty[groupID] = true
 	e.mu.Unlock()
-	if !seen || last != v {
-		e.n.Video(ctx, groupID, v)
+}
+
+// flushVideo tells the visitors of the groups noted by announceVideo whether video can be offered, when that
+// changed.
+func (e *Engine) flushVideo(ctx context.Context) {
+	e.mu.Lock()
+	dirty := e.videoDirty
+	e.videoDirty = map[string]bool{}
+	e.mu.Unlock()
+	for groupID := range dirty {
+		v, err := e.groupVideo(ctx, groupID)
+		if err != nil {
+			e.log.Warn("video availability", slog.String("group_id", groupID), slog.Any("error", err))
+			continue
+		}
+		e.mu.Lock()
+		last, seen := e.videoSeen[groupID]
+		e.videoSeen[groupID] = v
+		e.mu.Unlock()
+		if !seen || last != v {
+			e.n.Video(ctx, groupID, v)
+		}
 	}
 }
