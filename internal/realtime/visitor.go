@@ -37,6 +37,7 @@ type visitorWelcome struct {
 	Conversation *conversationState `json:"conversation"`
 	Queue        *notify.QueueView  `json:"queue"`
 	Call         *notify.CallView   `json:"call"`
+	CallQueue    *notify.QueueView  `json:"call_queue"`
 }
 
 type conversationState struct {
@@ -91,7 +92,8 @@ func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, site store.Si
 		welcome.Queue = h.router.QueueState(ctx, openConv)
 		v.queued(welcome.Queue)
 		if welcome.Call = h.calls.VisitorCall(ctx, openConv); welcome.Call != nil {
-			v.queued(h.router.QueueStateOn(ctx, openConv, store.ChannelVideo))
+			welcome.CallQueue = h.router.QueueStateOn(ctx, openConv, store.ChannelVideo)
+			v.queued(welcome.CallQueue)
 		}
 	}
 	groupID, video, err := h.calls.Availability(ctx, site.ID, "")
