@@ -4,6 +4,8 @@
 //
 // Only a conversation assigned to this agent can be answered (the server refuses replies otherwise). A waiting one
 // is shown read-only with "Take this conversation" (conversation.claim).
+//
+// A live video call (desk/call_panel.js) sits in its conversation, beside the chat (above it when narrow).
 
 import { h } from '/static/shared/dom.js';
 import { get } from '/static/shared/api.js';
@@ -13,6 +15,7 @@ import { newId } from '/static/shared/realtime.js';
 import { Transcript } from '/static/shared/transcript.js';
 import { TypingIndicator, TypingSender } from '/static/shared/typing.js';
 import { t } from './i18n.js';
+import { callQualityCard } from './call_quality.js';
 import { isWaiting, leftMessageBadge, routingText } from './conversations.js';
 
 const MAX_MESSAGE_CHARS = 4000;
@@ -21,6 +24,7 @@ export class ConversationView {
   #client;
   #account;
   #list;
+  #callPanel;
   #panes = new Map(); // id → {id, transcript, closed, loading}
   #current = null;
   #drafts = new Map();
@@ -42,10 +46,12 @@ export class ConversationView {
   #empty;
   #panel;
 
-  constructor({ client, account, list }) {
+  /** callPanel: the desk's CallPanel (optional), shown in its call's conversation. */
+  constructor({ client, account, list, callPanel = null }) {
     this.#client = client;
     this.#account = account;
     this.#list = list;
+    this.#callPanel = callPanel;
 
     this.#title = h('h2', { class: 'view__title' });
     this.#meta = h('p', { class: 'view__meta' });
@@ -83,8 +89,11 @@ export class ConversationView {
     this.#empty = h('div', { class: 'view__empty' }, h('p', { text: 'Select a conversation on the left.' }));
     this.#panel = h('section', { class: 'view__panel', hidden: true },
       h('header', { class: 'view__header' }, h('div', { class: 'view__heading' }, this.#title, this.#meta), this.#end),
-      this.#contact, this.#body, this.#typing.element, this.#notice, this.#claimBar, this.#closedNote, this.#composer);
-    this.element = h('main', { class: 'view' }, this.#empty, this.#panel);
+      h('div', { class: 'view__main' },
+        callPanel?.element,
+        h('div', { class: 'view__chat' },
+          this.#contact, this.#body, this.#typing.element, this.#notice, this.#claimBar, this.#closedNote, this.#composer)));
+    this.element = h('main', { class: 'view' }, callPanel?.returnBar, this.#empty, this.#panel);
   }
 
   get current() {
@@ -104,6 +113,7 @@ export class ConversationView {
     this.#current = id;
     history.replaceState(null, '', `#${encodeURIComponent(id)}`);
     this.#list.select(id);
+    this.#callPanel?.setViewing(id);
     this.#typingSender = new TypingSender((typing) => this.#client.send('typing', { conversation_id: id, typing }));
     this.#typing.set(false);
     this.#hideNotice();
@@ -150,6 +160,7 @@ export class ConversationView {
       lang: 'en',
       viewer: 'agent',
       emptyText: 'No messages yet.',
+      decorate: callQualityCard,
       nameFor: (ev) => {
         if (ev.author === 'visitor') return this.#list.get(id)?.visitor_label || t('transcript.visitor');
         if (ev.author === 'bot') return ev.author_name || t('transcript.bot');

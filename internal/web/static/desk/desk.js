@@ -1,6 +1,6 @@
-// The agent desk (served at /desk/): sign-in, then the agent's availability, incoming offers, the conversation list
-// and the selected conversation, kept live over the desk socket (/ws/desk); and, for supervisors and admins, the
-// supervision panel.
+// The agent desk (served at /desk/): sign-in, then the agent's availability, incoming offers (video calls ring),
+// the conversation list and the selected conversation with its video call, kept live over the desk socket
+// (/ws/desk); and, for supervisors and admins, the supervision panel.
 
 import { h } from '/static/shared/dom.js';
 import { onUnauthenticated } from '/static/shared/api.js';
@@ -10,6 +10,8 @@ import { topbar } from '/static/shared/topbar.js';
 import { RealtimeClient, socketUrl } from '/static/shared/realtime.js';
 import { ConversationList } from './conversations.js';
 import { ConversationView } from './conversation_view.js';
+import { CallPanel } from './call_panel.js';
+import { IncomingCall } from './incoming_call.js';
 import { Offers } from './offers.js';
 import { Presence } from './presence.js';
 import { SupervisorPanel } from './supervisor.js';
@@ -29,6 +31,8 @@ class Desk {
   #view;
   #presence;
   #offers;
+  #calls;
+  #incoming;
   #supervisor = null;
   #status;
   #statusTimer = null;
@@ -48,12 +52,21 @@ class Desk {
       onSelect: (id) => this.#view.show(id),
       onChange: () => this.#updateTitle(),
     });
-    this.#view = new ConversationView({ client: this.#client, account: this.#account, list: this.#list });
-    this.#status = h('span', { class: 'connection', role: 'status', hidden: true });
     const toasts = new Toasts();
     const notify = (text, kind) => toasts.show(text, kind);
+    this.#calls = new CallPanel({
+      client: this.#client,
+      account: this.#account,
+      notify,
+      onLive: (id) => !this.#finished && this.#view.current !== id && this.#view.show(id),
+      labelFor: (id) => this.#list.get(id)?.visitor_label,
+    });
+    this.#incoming = new IncomingCall({ calls: this.#calls });
+    this.#view = new ConversationView({ client: this.#client, account: this.#account, list: this.#list, callPanel: this.#calls });
+    this.#status = h('span', { class: 'connection', role: 'status', hidden: true });
     this.#presence = new Presence({ client: this.#client, agentId: this.#account.id, notify });
-    this.#offers = new Offers({ client: this.#client, notify, onAccepted: (id, summary) => this.#accepted(id, summary) });
+    this.#offers = new Offers({ client: this.#client, notify, incoming: this.#incoming,
+      onAccepted: (id, summary) => this.#accepted(id, summary) });
     if (this.#account.supervisor || this.#account.role === 'admin') this.#supervisor = new SupervisorPanel();
 
     const links = this.#account.role === 'admin' ? [{ href: '/admin/', text: 'Admin' }] : [];
@@ -77,6 +90,7 @@ class Desk {
     c.on('hello', (data) => {
       this.#presence.apply(data.presence);
       this.#offers.reconcile(data.offers);
+      this.#calls.applyHello(data);
       // After every (re)connect: the list may have missed conversations while the socket was down.
       this.#list.load();
     });
@@ -86,7 +100,11 @@ class Desk {
     c.on('event', (ev) => {
       this.#list.applyEvent(ev);
       this.#view.applyEvent(ev);
+      this.#calls.applyEvent(ev);
     });
+    c.on('call', (call) => this.#calls.applyCall(call));
+    c.on('call.candidate', (d) => this.#calls.applyCandidate(d));
+    c.on('call.media', (d) => this.#calls.applyMedia(d));
     c.on('conversation', (summary) => {
       this.#list.upsert(summary);
       this.#view.applySummary(summary);
@@ -136,6 +154,8 @@ class Desk {
     this.#client.stop();
     this.#view.destroy();
     this.#offers.reconcile([]);
+    this.#incoming.destroy();
+    this.#calls.destroy();
     this.#supervisor?.stop();
     clearTimeout(this.#statusTimer);
     onUnauthenticated(null);

@@ -1,4 +1,5 @@
-// Texts the desk takes from shared modules (transcript, realtime errors). The desk itself is in English.
+// Texts the desk takes from shared modules (transcript, call events, media help, realtime errors). The desk itself
+// is in English.
 
 import { createTranslator } from '/static/shared/i18n.js';
 
@@ -13,6 +14,24 @@ const messages = {
     'transcript.sending': 'Sending…',
     'transcript.failed': 'Not sent: {reason}',
     'transcript.retry': 'Retry',
+    'transcript.call_started': '{name} answered the video call',
+    'transcript.call_ended': 'Video call ended',
+    'transcript.call_by_visitor': 'hung up by the visitor',
+    'transcript.call_by_agent': 'hung up by the agent',
+    'transcript.call_by_system': 'ended by the server',
+    'transcript.call_reason_conversation_ended': 'the conversation was ended',
+    'transcript.call_reason_failed': 'the connection failed',
+    'transcript.call_reason_abandoned': 'the visitor left before an answer',
+    'transcript.call_reason_expired': 'nobody answered in time',
+    'transcript.call_reason_refused': 'no agent could take it',
+    'media.denied': 'The browser blocked the camera and microphone for the desk. To allow them:',
+    'media.denied_step1': 'Click the camera or padlock icon in the address bar.',
+    'media.denied_step2': 'Allow the camera and the microphone for this site.',
+    'media.denied_step3': 'Press “Try again”.',
+    'media.no_device': 'No microphone was found. Plug one in, then try again.',
+    'media.busy': 'The camera or microphone is used by another application. Close it, then try again.',
+    'media.failed': 'The camera and microphone could not be started.',
+    'media.retry': 'Try again',
     'error.100': 'The server could not read this request.',
     'error.102': 'The message is too long.',
     'error.103': 'The message is empty.',

@@ -1,7 +1,8 @@
 // Offers: conversations the distribution engine rings on this desk (docs/protocol.md: the `offer` and `offer.ended`
 // frames, offer.accept and offer.decline, and the hello ack's `offers`). Each offer is a card with a countdown to its
 // deadline; several may be stacked. The server enforces the deadline and says when an offer ends, so a card only
-// goes away on `offer.ended`, on an answer, or when a new hello no longer lists it.
+// goes away on `offer.ended`, on an answer, or when a new hello no longer lists it. A video offer also rings, with a
+// preview of the agent's camera (desk/incoming_call.js).
 
 import { h } from '/static/shared/dom.js';
 import { errorMessage } from '/static/shared/i18n.js';
@@ -19,17 +20,19 @@ export class Offers {
   #client;
   #onAccepted;
   #notify;
+  #incoming;
   #cards = new Map(); // offer_id → {offer, card, countdown, bar, error, buttons, total}
   #timer = null;
 
   /**
    * onAccepted(conversationId, summary) once an accept is acknowledged; notify(text, kind) for what happened to an
-   * offer out of sight (it timed out, it was taken).
+   * offer out of sight (it timed out, it was taken). incoming: the IncomingCall that rings video offers.
    */
-  constructor({ client, onAccepted, notify }) {
+  constructor({ client, onAccepted, notify, incoming = null }) {
     this.#client = client;
     this.#onAccepted = onAccepted;
     this.#notify = notify;
+    this.#incoming = incoming;
     this.element = h('section', { class: 'offers', 'aria-label': 'Incoming conversations', 'aria-live': 'assertive', 'aria-relevant': 'additions' });
   }
 
@@ -60,6 +63,7 @@ export class Offers {
     const total = Math.max(1000, Number(offer.deadline) - Date.now());
     this.#cards.set(offer.offer_id, { offer, card, countdown, bar, error, buttons: [accept, decline], total });
     this.element.append(card);
+    if (offer.channel === 'video') this.#incoming?.attach(offer, card);
     this.#tick();
     if (!this.#timer) this.#timer = setInterval(() => this.#tick(), TICK_MS);
   }
@@ -85,9 +89,10 @@ export class Offers {
     if (!entry) return;
     entry.buttons.forEach((b) => (b.disabled = true));
     entry.error.hidden = true;
+    if (accept && offer.channel === 'video') this.#incoming?.accepting(offer);
     try {
       const ack = await this.#client.request(accept ? 'offer.accept' : 'offer.decline', { offer_id: offer.offer_id });
-      this.#remove(offer.offer_id);
+      this.#remove(offer.offer_id, { accepted: accept });
       if (accept) this.#onAccepted(ack.conversation_id || offer.conversation_id, offer.conversation);
     } catch (err) {
       if (err.code === 111) {
@@ -102,9 +107,10 @@ export class Offers {
     }
   }
 
-  #remove(id) {
+  #remove(id, { accepted = false } = {}) {
     this.#cards.get(id)?.card.remove();
     this.#cards.delete(id);
+    this.#incoming?.detach(id, { accepted });
     if (this.#cards.size === 0) {
       clearInterval(this.#timer);
       this.#timer = null;

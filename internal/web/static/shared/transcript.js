@@ -4,8 +4,10 @@
 // the server has stored it, data-seq. Events are kept in seq order and each seq is shown once, however many times
 // it arrives (live, replayed after a reconnect, or loaded over HTTP). A message the viewer sends appears at once as
 // "sending", and becomes the stored message when its ack or its event arrives (matched by client_msg_id).
+// A video call's start and end are system messages too (shared/call_events.js).
 
 import { h, formatTime } from './dom.js';
+import { callEndedText, callStartedText } from './call_events.js';
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
 
@@ -14,6 +16,7 @@ export class Transcript {
   #lang;
   #viewer;
   #nameFor;
+  #decorate;
   #bySeq = new Map();
   #byClientId = new Map();
   #seen = new Set();
@@ -21,13 +24,15 @@ export class Transcript {
 
   /**
    * t: a translator with the transcript.* keys. viewer: 'visitor' or 'agent', whose messages are shown as "mine".
-   * nameFor(event): the author's display name. emptyText: shown while there is no message.
+   * nameFor(event): the author's display name. emptyText: shown while there is no message. decorate(event), when
+   * given, may return a node to add inside an event's element (the desk's call-quality card).
    */
-  constructor({ t, lang, viewer, nameFor, emptyText = '' }) {
+  constructor({ t, lang, viewer, nameFor, emptyText = '', decorate = null }) {
     this.#t = t;
     this.#lang = lang;
     this.#viewer = viewer;
     this.#nameFor = nameFor;
+    this.#decorate = decorate;
     this.element = h('div', {
       class: 'transcript',
       role: 'log',
@@ -63,6 +68,8 @@ export class Transcript {
     }
     const el = this.#render(ev);
     if (!el) return null;
+    const extra = this.#decorate && this.#decorate(ev);
+    if (extra) el.append(extra);
     el.dataset.seq = String(seq);
     this.#bySeq.set(seq, el);
     if (ev.client_msg_id) this.#byClientId.set(ev.client_msg_id, el);
@@ -166,6 +173,10 @@ export class Transcript {
         );
       case 'ended':
         return this.#systemLine(this.#t('transcript.ended'), ev.created_at, 'ended');
+      case 'call_started':
+        return this.#systemLine(callStartedText(this.#t, ev), ev.created_at, 'call_started');
+      case 'call_ended':
+        return this.#systemLine(callEndedText(this.#t, ev), ev.created_at, 'call_ended');
       default:
         return null; // event types of later features
     }

@@ -1,11 +1,15 @@
 // ParentBridge: the frame's side of the postMessage contract with widget/loader.js.
 //
 // Parent → frame: {parley: 'init', open}, {parley: 'open'}.
-// Frame → parent: {parley: 'ready'}, {parley: 'minimize'}, {parley: 'unread', count}.
+// Frame → parent: {parley: 'ready'}, {parley: 'minimize'}, {parley: 'unread', count},
+//                 {parley: 'call', state} (the video call's state: 'queued', 'ringing', 'live', or null for none),
+//                 {parley: 'layout', large} (the call window is enlarged: the frame grows).
 //
 // Only messages from window.parent are accepted. The frame learns the parent's origin from its first 'init' (the
 // server's frame-ancestors policy already limits who can embed the frame) and from then on posts only to that
 // origin, and accepts only that origin.
+
+const LATEST_ONLY = new Set(['unread', 'call', 'layout']);
 
 export class ParentBridge {
   #origin = null;
@@ -27,8 +31,8 @@ export class ParentBridge {
   post(message) {
     if (!this.embedded) return;
     if (!this.#origin) {
-      // Only the latest unread count matters.
-      if (message.parley === 'unread') this.#queue = this.#queue.filter((m) => m.parley !== 'unread');
+      // Only the latest unread count, call state and layout matter.
+      if (LATEST_ONLY.has(message.parley)) this.#queue = this.#queue.filter((m) => m.parley !== message.parley);
       this.#queue.push(message);
       return;
     }

@@ -23,9 +23,10 @@ export class Chatbox {
   /**
    * transcript: a shared/transcript.js Transcript. onSend(text) returns true when it took the text (the input is
    * then cleared). onInput() is called on each keystroke; onMinimize and onNewConversation on those buttons.
-   * panels: elements shown between the transcript and the input (the waiting room).
+   * panels: elements shown between the transcript and the input (the video invitation, the waiting room). stage:
+   * an element above the transcript (the video call), beside the chat when the layout is large.
    */
-  constructor({ t, transcript, embedded, onSend, onInput, onMinimize, onNewConversation, panels = [] }) {
+  constructor({ t, transcript, embedded, onSend, onInput, onMinimize, onNewConversation, panels = [], stage = null }) {
     this.#t = t;
     this.#title = h('h1', { class: 'chatbox__title', text: t('chat.title') });
     this.#subtitle = h('p', { class: 'chatbox__subtitle', text: t('chat.subtitle') });
@@ -92,12 +93,15 @@ export class Chatbox {
       { class: 'chatbox', testid: 'chatbox', 'aria-label': t('chat.title') },
       h('header', { class: 'chatbox__header' }, h('div', { class: 'chatbox__heading' }, this.#title, this.#subtitle), minimize),
       this.#status,
-      transcript.element,
-      this.#typing.element,
-      this.#notice,
-      panels,
-      this.#ended,
-      form,
+      h('div', { class: 'chatbox__body' },
+        stage,
+        h('div', { class: 'chatbox__chat' },
+          transcript.element,
+          this.#typing.element,
+          this.#notice,
+          panels,
+          this.#ended,
+          form)),
     );
     window.addEventListener('offline', () => this.#showStatus());
     window.addEventListener('online', () => this.#showStatus());
@@ -107,6 +111,11 @@ export class Chatbox {
     if (!name) return;
     this.#title.textContent = name;
     this.element.setAttribute('aria-label', name);
+  }
+
+  /** Large: the video call takes most of the chatbox, the chat goes beside it (or below, when narrow). */
+  setLayout(large) {
+    this.element.dataset.layout = large ? 'large' : '';
   }
 
   /** The agent the visitor talks to, shown under the title (null: the default subtitle). */

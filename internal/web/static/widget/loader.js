@@ -4,13 +4,17 @@
  * (optional data-lang="fr" or "en" forces the language; otherwise the site's language, or the browser's).
  *
  * A classic script, not a module. It adds one <parley-widget> element whose open shadow root holds the launcher
- * button and the chat iframe (/widget/frame), isolated from the page's CSS. The only global is window.Parley
- * ({open(), minimize()}), which also stops a second copy from loading.
+ * button, the call badge and the chat iframe (/widget/frame), isolated from the page's CSS. The only global is
+ * window.Parley ({open(), minimize()}), which also stops a second copy from loading.
+ *
+ * While a video call is under way and the chatbox is minimized, the call badge next to the launcher says so (the
+ * iframe stays alive, so the call and its sound go on); a click on it, or on the launcher, brings the chatbox back.
  *
  * postMessage contract (both sides check the other's origin and window):
  *   loader → frame: {parley: 'init', open: bool} (answering the frame's 'ready', and on the iframe's load),
  *                   {parley: 'open'} when the visitor opens the chatbox.
- *   frame → loader: {parley: 'ready'}, {parley: 'minimize'}, {parley: 'unread', count: n}.
+ *   frame → loader: {parley: 'ready'}, {parley: 'minimize'}, {parley: 'unread', count: n},
+ *                   {parley: 'call', state: 'queued' | 'ringing' | 'live' | null}, {parley: 'layout', large: bool}.
  */
 (() => {
   'use strict';
@@ -31,8 +35,16 @@
   const openKey = `parley.open.${site}`;
 
   const TEXTS = {
-    en: { open: 'Open the chat', unread: 'Open the chat ({n} unread)', title: 'Chat' },
-    fr: { open: 'Ouvrir la discussion', unread: 'Ouvrir la discussion ({n} non lus)', title: 'Discussion' },
+    en: {
+      open: 'Open the chat', unread: 'Open the chat ({n} unread)', title: 'Chat',
+      callLive: 'Video call', callLiveLabel: 'Video call in progress: open the chat',
+      callWaiting: 'Video call…', callWaitingLabel: 'Waiting for your video call: open the chat',
+    },
+    fr: {
+      open: 'Ouvrir la discussion', unread: 'Ouvrir la discussion ({n} non lus)', title: 'Discussion',
+      callLive: 'Appel vidéo', callLiveLabel: 'Appel vidéo en cours : ouvrir la discussion',
+      callWaiting: 'Appel vidéo…', callWaitingLabel: 'En attente de votre appel vidéo : ouvrir la discussion',
+    },
   };
 
   const CSS = `
@@ -80,6 +92,35 @@
       font: 700 12px/18px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
       text-align: center;
     }
+    .call-badge {
+      position: fixed;
+      right: 90px;
+      bottom: 32px;
+      display: flex;
+      align-items: center;
+      gap: 8px;
+      height: 36px;
+      padding: 0 14px 0 12px;
+      border: 0;
+      border-radius: 18px;
+      background: #1a7f37;
+      color: #fff;
+      box-shadow: 0 6px 20px rgb(16 24 40 / 0.25);
+      font: 600 14px/1 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
+      cursor: pointer;
+    }
+    .call-badge[data-state="queued"], .call-badge[data-state="ringing"] { background: #2657d9; }
+    .call-badge:hover { filter: brightness(0.92); }
+    .call-badge:focus-visible { outline: 3px solid #9db5f5; outline-offset: 3px; }
+    .call-badge[hidden] { display: none; }
+    .call-badge__dot {
+      width: 9px;
+      height: 9px;
+      border-radius: 50%;
+      background: #fff;
+      animation: parley-call-pulse 1.6s ease-in-out infinite;
+    }
+    @keyframes parley-call-pulse { 50% { opacity: 0.35; } }
     .frame {
       position: fixed;
       right: 20px;
@@ -94,8 +135,12 @@
       box-shadow: 0 12px 40px rgb(16 24 40 / 0.28);
       color-scheme: light;
     }
+    .frame.frame--large {
+      width: 960px;
+      height: 720px;
+    }
     @media (max-width: 480px), (max-height: 520px) {
-      .frame {
+      .frame, .frame.frame--large {
         inset: 0;
         width: 100%;
         height: 100%;
@@ -104,12 +149,16 @@
         border-radius: 0;
       }
     }
-    @media (prefers-reduced-motion: reduce) { .launcher { transition: none; } }
+    @media (prefers-reduced-motion: reduce) {
+      .launcher { transition: none; }
+      .call-badge__dot { animation: none; }
+    }
     @media print { :host { display: none; } }
   `;
 
   let ui = null;
-  const state = { open: false, unread: 0 };
+  const state = { open: false, unread: 0, call: null, large: false };
+  const CALL_STATES = ['queued', 'ringing', 'live'];
 
   window.Parley = Object.freeze({
     open: () => ui && setOpen(true),
@@ -180,9 +229,21 @@
     launcher.append(chatIcon());
     launcher.addEventListener('click', () => setOpen(true));
 
-    root.append(style, frame, launcher);
+    const callBadge = document.createElement('button');
+    callBadge.type = 'button';
+    callBadge.className = 'call-badge';
+    callBadge.hidden = true;
+    callBadge.setAttribute('data-testid', 'call-badge');
+    const dot = document.createElement('span');
+    dot.className = 'call-badge__dot';
+    dot.setAttribute('aria-hidden', 'true');
+    const callText = document.createElement('span');
+    callBadge.append(dot, callText);
+    callBadge.addEventListener('click', () => setOpen(true));
+
+    root.append(style, frame, callBadge, launcher);
     document.body.appendChild(host);
-    ui = { frame, launcher, text, badge: null };
+    ui = { frame, launcher, text, badge: null, callBadge, callText };
 
     frame.addEventListener('load', () => post({ parley: 'init', open: state.open }));
     window.addEventListener('message', onMessage);
@@ -204,6 +265,12 @@
       const count = Number(data.count);
       state.unread = Number.isInteger(count) && count > 0 ? count : 0;
       render();
+    } else if (data.parley === 'call') {
+      state.call = CALL_STATES.includes(data.state) ? data.state : null;
+      render();
+    } else if (data.parley === 'layout') {
+      state.large = data.large === true;
+      render();
     }
   }
 
@@ -220,8 +287,16 @@
   }
 
   function render() {
-    const { frame, launcher, text } = ui;
+    const { frame, launcher, text, callBadge, callText } = ui;
     frame.hidden = !state.open;
+    frame.classList.toggle('frame--large', state.large);
+    callBadge.hidden = state.open || !state.call;
+    if (state.call) {
+      const live = state.call === 'live';
+      callBadge.setAttribute('data-state', state.call);
+      callBadge.setAttribute('aria-label', live ? text.callLiveLabel : text.callWaitingLabel);
+      callText.textContent = live ? text.callLive : text.callWaiting;
+    }
     launcher.hidden = state.open;
     launcher.setAttribute('aria-expanded', String(state.open));
     const showBadge = !state.open && state.unread > 0;

@@ -1,6 +1,6 @@
 // VisitorChat: the visitor's side of a conversation. It connects the socket, shows the transcript, sends messages,
 // follows the conversation's end, counts unread messages for the launcher's badge, and keeps the waiting room up to
-// date from the `queue` frames (queue.leave, contact.leave).
+// date from the `queue` frames (queue.leave, contact.leave). The conversation's video call is widget/visitor_call.js's.
 //
 // The transcript lives in memory only. After a reload the saved conversation is resumed from seq 0, so the server
 // replays it whole; the Transcript shows each seq once, so nothing is duplicated.
@@ -11,6 +11,7 @@ import { Transcript } from '/static/shared/transcript.js';
 import { TypingSender } from '/static/shared/typing.js';
 import { Chatbox } from './chatbox.js';
 import { WaitingRoom } from './waiting_room.js';
+import { VisitorCall } from './visitor_call.js';
 
 const MAX_MESSAGE_CHARS = 4000; // realtime.max_message_chars; the server has the last word (error 104)
 
@@ -23,6 +24,7 @@ export class VisitorChat {
   #transcript;
   #chatbox;
   #waitingRoom;
+  #call;
   #queues = new Map(); // conversation id → its latest QUEUE (one may come before the ack that names the conversation)
   #leftQueue = new Set(); // conversations whose queue the visitor left from this page
   #typing;
@@ -65,6 +67,24 @@ export class VisitorChat {
         this.#renderQueue();
       },
     });
+    this.#client = new RealtimeClient({
+      url: socketUrl(`/ws/visitor?site=${encodeURIComponent(site)}`),
+      helloData: async () => {
+        const { token } = await this.#session.ensure();
+        return { token, resume: this.#convId ? { [this.#convId]: 0 } : {} };
+      },
+    });
+    this.#call = new VisitorCall({
+      t,
+      site,
+      client: this.#client,
+      bridge,
+      conversation: () => ({ id: this.#convId, ended: this.#ended }),
+      adopt: (id) => !this.#convId && this.#adopt(id),
+      notice: (text) => this.#chatbox.showNotice(text),
+      onChange: () => this.#renderQueue(),
+      onLayout: (large) => this.#chatbox.setLayout(large),
+    });
     this.#chatbox = new Chatbox({
       t,
       transcript: this.#transcript,
@@ -73,17 +93,10 @@ export class VisitorChat {
       onInput: () => this.#typing.input(),
       onMinimize: () => this.#minimize(),
       onNewConversation: () => this.#startNew(),
-      panels: [this.#waitingRoom.element],
+      panels: [this.#call.offer, this.#waitingRoom.element],
+      stage: this.#call.stage,
     });
     root.replaceChildren(this.#chatbox.element);
-
-    this.#client = new RealtimeClient({
-      url: socketUrl(`/ws/visitor?site=${encodeURIComponent(site)}`),
-      helloData: async () => {
-        const { token } = await this.#session.ensure();
-        return { token, resume: this.#convId ? { [this.#convId]: 0 } : {} };
-      },
-    });
     this.#typing = new TypingSender((typing) =>
       Boolean(this.#convId) && !this.#ended && this.#client.send('typing', { conversation_id: this.#convId, typing }),
     );
@@ -109,6 +122,10 @@ export class VisitorChat {
       if (d.conversation_id === this.#convId && d.author !== 'visitor') this.#chatbox.showTyping(d.typing, this.#agentName);
     });
     c.on('queue', (q) => this.#setQueue(q.conversation_id, q));
+    c.on('video', (v) => this.#call.applyVideo(v));
+    c.on('call', (call) => this.#call.applyCall(call));
+    c.on('call.candidate', (d) => this.#call.applyCandidate(d));
+    c.on('call.media', (d) => this.#call.applyMedia(d));
     c.on('error', (err) => this.#chatbox.showNotice(errorMessage(this.#t, err)));
     c.on('terminated', ({ code }) => this.#restart(code));
     this.#chatbox.setConnection('connecting');
@@ -154,6 +171,11 @@ export class VisitorChat {
   }
 
   #onHello(data) {
+    this.#onHelloConversation(data);
+    this.#call.applyHello(data);
+  }
+
+  #onHelloConversation(data) {
     const conv = data.conversation;
     const id = conv && (conv.id || conv.conversation_id);
     if ('queue' in data) {
@@ -198,6 +220,7 @@ export class VisitorChat {
       this.#incoming.push(ev.seq);
       this.#chatbox.showTyping(false);
     }
+    this.#call.applyEvent(ev);
     this.#postUnread();
   }
 
@@ -217,6 +240,7 @@ export class VisitorChat {
     this.#convId = id;
     this.#saved.adopt(id);
     this.#renderQueue();
+    this.#call.conversationChanged();
   }
 
   #setQueue(id, queue) {
@@ -230,7 +254,8 @@ export class VisitorChat {
     const id = this.#convId;
     const q = (id && this.#queues.get(id)) || {};
     this.#waitingRoom.render({
-      state: q.state || null,
+      state: this.#queueState(q),
+      video: Boolean(this.#call.waiting) || q.channel === 'video',
       position: q.position,
       eta: q.eta,
       reason: q.reason,
@@ -240,7 +265,19 @@ export class VisitorChat {
     });
   }
 
+  // The waiting room follows the video call while the visitor waits for it, whichever frame comes first; once the
+  // call is live, a video queue that still says "waiting" is stale.
+  #queueState(q) {
+    const waiting = this.#call.waiting;
+    const state = q.state || null;
+    if (waiting === 'ringing') return 'offered';
+    if (waiting === 'queued') return state === 'queued' || state === 'offered' ? state : 'queued';
+    if (this.#call.live && (state === 'queued' || state === 'offered') && q.channel !== 'chat') return null;
+    return state;
+  }
+
   async #leaveQueue() {
+    if (this.#call.leaveQueue()) return;
     const id = this.#convId;
     if (!id) return;
     try {
@@ -266,6 +303,7 @@ export class VisitorChat {
     this.#ended = ended;
     this.#chatbox.setEnded(ended);
     if (ended) this.#typing.stop();
+    this.#call.conversationChanged();
   }
 
   // "Start a new conversation": the next message creates one (message.send without conversation_id).

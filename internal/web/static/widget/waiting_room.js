@@ -2,7 +2,8 @@
 // sits in the chatbox above the input, and the chat keeps working meanwhile:
 //   queued    "You are number N in line" and an honest estimated wait (a bucket, or "we can't estimate"), with
 //             "Leave the queue";
-//   offered   "Connecting you to an agent…";
+//   offered   "Connecting you to an agent…" (for a video call: the agent's desk is ringing, and the visitor may still
+//             leave);
 //   refused, expired   nobody can answer now: stay in the chat, or leave a message (an e-mail address to answer).
 // It only draws what VisitorChat tells it (render); the requests are VisitorChat's.
 
@@ -85,9 +86,9 @@ export class WaitingRoom {
   }
 
   /**
-   * view: {state, position, eta, reason} of the current conversation's QUEUE (state null for none), plus leftQueue
-   * (the visitor left the queue from this page), contactEmail (a message was left) and dismissed (what the visitor
-   * closed).
+   * view: {state, position, eta, reason} of the current conversation's QUEUE (state null for none), plus video (the
+   * visitor waits for a video call), leftQueue (the visitor left the queue from this page), contactEmail (a message
+   * was left) and dismissed (what the visitor closed).
    */
   render(view) {
     this.#view = view;
@@ -99,15 +100,17 @@ export class WaitingRoom {
     this.#room.dataset.state = state || '';
     this.#position.hidden = state !== 'queued';
     this.#eta.hidden = state !== 'queued';
-    this.#leave.hidden = state !== 'queued';
+    this.#leave.hidden = !(state === 'queued' || (state === 'offered' && view.video));
     this.#roomText.hidden = state === 'queued';
+    this.#room.dataset.channel = view.video ? 'video' : 'chat';
     if (state === 'queued') {
       this.#position.textContent = view.position > 0 ? t('queue.position', { n: view.position }) : t('queue.in_line');
       const bucket = view.eta && view.eta.bucket;
       this.#eta.dataset.bucket = ETA_KEYS[bucket] ? bucket : 'unknown';
       this.#eta.textContent = t(ETA_KEYS[bucket] || 'queue.eta_unknown');
     } else {
-      this.#roomText.textContent = t(state === 'offered' ? 'queue.connecting' : 'queue.left');
+      const offered = view.video ? 'queue.ringing_video' : 'queue.connecting';
+      this.#roomText.textContent = t(state === 'offered' ? offered : 'queue.left');
     }
 
     const busyState = state === 'refused' || state === 'expired';
