@@ -38,9 +38,9 @@ func frozen(b *tab, what, doc string) {
 // toggles reach Ana; minimizing keeps the call going; a hang-up leaves the chat open and video is not offered again.
 func TestVideoCallFromTheWidget(t *testing.T) {
 	env := apptest.Start(t, nil)
-	browser := newBrowser(t)
-	visitor := newTab(t, browser, "visitor")
-	agent := newTab(t, browser, "agent")
+	// Two Chromium instances, each with its fake camera and microphone: the visitor's and Ana's.
+	visitor := newTab(t, newBrowser(t), "visitor")
+	agent := newTab(t, newBrowser(t), "agent")
 
 	startChat(visitor, env.URL, "Could you show me the table by video?")
 	loginDesk(agent, env.URL, demo.AnaEmail)
