@@ -4,12 +4,9 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
-
-	natsserver "github.com/nats-io/nats-server/v2/server"
 
 	"github.com/parley/parley/internal/apptest"
 	"github.com/parley/parley/internal/config"
@@ -444,7 +441,7 @@ func tryOffer(c *client, within time.Duration) (offerView, bool) {
 // A ring nobody answers makes the agent not_responding, and the call goes back to the waiting room.
 func TestMissedRingMakesTheAgentNotResponding(t *testing.T) {
 	env := apptest.Start(t, nil)
-	setSupport(t, env, map[string]any{"offer_timeout_seconds": 5})
+	env.SetGroup(t, map[string]any{"offer_timeout_seconds": 5})
 	ana := desk(t, env, demo.AnaEmail, true)
 	v := visitor(t, env)
 	convID := startChat(v)
@@ -461,52 +458,17 @@ func TestMissedRingMakesTheAgentNotResponding(t *testing.T) {
 	v.callState("queued")
 }
 
-// setSupport changes the demo's routing group through the admin API.
-func setSupport(t *testing.T, env *apptest.Env, settings map[string]any) {
-	t.Helper()
-	admin := env.NewHTTP(t)
-	admin.Login(demo.AdminEmail, demo.Password)
-	var groups struct {
-		Groups []struct{ ID string } `json:"groups"`
-	}
-	admin.Do("GET", "/api/admin/groups", nil, &groups)
-	if st := admin.Do("PATCH", "/api/admin/groups/"+groups.Groups[0].ID, settings, nil); st != 200 {
-		t.Fatalf("change the group: %d", st)
-	}
-}
-
-// natsURL is the NATS server the two-node test uses: PARLEY_TEST_NATS_URL, or an embedded one.
-func natsURL(t *testing.T) string {
-	if u := os.Getenv("PARLEY_TEST_NATS_URL"); u != "" {
-		return u
-	}
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("embedded NATS did not start")
-	}
-	t.Cleanup(ns.Shutdown)
-	return ns.ClientURL()
-}
-
 // Two nodes share PostgreSQL and NATS: the visitor's socket is on one, Ana's desk on the other. The call's media is
 // relayed by the node the first side joined; the other side reaches that relay over the bus. Media flows both
 // ways, and the hang-up from the other node still gets the relay's stats.
 func TestCallAcrossTwoNodes(t *testing.T) {
-	pg := os.Getenv("PARLEY_TEST_POSTGRES_URL")
-	if pg == "" {
-		t.Log("PARLEY_TEST_POSTGRES_URL is not set: the two-node test needs PostgreSQL (CI sets it)")
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI must set PARLEY_TEST_POSTGRES_URL")
-		}
+	pg, ok := apptest.PostgresURL(t)
+	if !ok {
 		return
 	}
 	var dbURL, nats string
 	a := apptest.Start(t, func(c *config.Config) {
-		c.Database.URL, c.Bus.NATSURL = store.TestPostgresURL(t, pg), natsURL(t)
+		c.Database.URL, c.Bus.NATSURL = store.TestPostgresURL(t, pg), apptest.NATSURL(t)
 		dbURL, nats = c.Database.URL, c.Bus.NATSURL
 	})
 	b := apptest.Start(t, func(c *config.Config) { c.Database.URL, c.Bus.NATSURL = dbURL, nats })

@@ -2,10 +2,7 @@ package realtime_test
 
 import (
 	"fmt"
-	"os"
 	"testing"
-
-	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/parley/parley/internal/apptest"
 	"github.com/parley/parley/internal/config"
@@ -13,38 +10,17 @@ import (
 	"github.com/parley/parley/internal/store"
 )
 
-// natsURL is the NATS server the cluster test uses: PARLEY_TEST_NATS_URL, or an embedded one.
-func natsURL(t *testing.T) string {
-	if u := os.Getenv("PARLEY_TEST_NATS_URL"); u != "" {
-		return u
-	}
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10e9) {
-		t.Fatal("embedded NATS did not start")
-	}
-	t.Cleanup(ns.Shutdown)
-	return ns.ClientURL()
-}
-
 // Two nodes share PostgreSQL and NATS, as in production behind a load balancer: a visitor on one node and an agent
 // on the other talk in both directions, and a resume on the other node replays what was missed. It needs
 // PostgreSQL, so it runs when PARLEY_TEST_POSTGRES_URL is set, which CI always does.
 func TestTwoNodesSharePostgresAndNATS(t *testing.T) {
-	pg := os.Getenv("PARLEY_TEST_POSTGRES_URL")
-	if pg == "" {
-		t.Log("PARLEY_TEST_POSTGRES_URL is not set: the two-node test needs PostgreSQL (CI sets it)")
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI must set PARLEY_TEST_POSTGRES_URL")
-		}
+	pg, ok := apptest.PostgresURL(t)
+	if !ok {
 		return
 	}
 	shared := func(c *config.Config) {
 		c.Database.URL = store.TestPostgresURL(t, pg)
-		c.Bus.NATSURL = natsURL(t)
+		c.Bus.NATSURL = apptest.NATSURL(t)
 	}
 	var dbURL, bus string
 	a := apptest.Start(t, func(c *config.Config) { shared(c); dbURL, bus = c.Database.URL, c.Bus.NATSURL })

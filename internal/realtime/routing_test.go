@@ -32,7 +32,7 @@ func nextOf(t *testing.T, s *apptest.Socket, typ string) apptest.Frame {
 // presence, an accept after the offer ended. None changes any state.
 func TestOffersOverTheSockets(t *testing.T) {
 	env := apptest.Start(t, nil)
-	setSupport(t, env, map[string]any{"chat_mode": "offer"})
+	env.SetGroup(t, map[string]any{"chat_mode": "offer"})
 	ana := deskOnline(t, env, demo.AnaEmail)
 	ben := deskOnline(t, env, demo.BenEmail)
 	ben.Send("presence.set", "away", map[string]any{"channel": "chat", "status": "away"})
@@ -112,7 +112,7 @@ func errorCode(t *testing.T, s *apptest.Socket, id string) int {
 // The server restarts while an offer rings: the deadline, kept in the database, is still enforced afterwards.
 func TestOfferDeadlineSurvivesAServerRestart(t *testing.T) {
 	env := apptest.Start(t, nil)
-	setSupport(t, env, map[string]any{"chat_mode": "offer", "offer_timeout_seconds": 5})
+	env.SetGroup(t, map[string]any{"chat_mode": "offer", "offer_timeout_seconds": 5})
 	ana := deskOnline(t, env, demo.AnaEmail)
 	v := visitor(t, env, env.VisitorToken(t), nil)
 	v.Send("message.send", "1", map[string]any{"client_msg_id": "q", "body": "hello"})
@@ -144,19 +144,5 @@ func TestOfferDeadlineSurvivesAServerRestart(t *testing.T) {
 	ana2.Do("GET", "/api/auth/me", nil, &me)
 	if p, _ := env.Store.AgentPresence(t.Context(), me.Account.ID); p.Chat != "not_responding" {
 		t.Fatalf("Ana missed the offer but is %s", p.Chat)
-	}
-}
-
-// setSupport changes the demo group's settings through the admin API.
-func setSupport(t *testing.T, env *apptest.Env, settings map[string]any) {
-	t.Helper()
-	admin := env.NewHTTP(t)
-	admin.Login(demo.AdminEmail, demo.Password)
-	var groups struct {
-		Groups []struct{ ID string } `json:"groups"`
-	}
-	admin.Do("GET", "/api/admin/groups", nil, &groups)
-	if st := admin.Do("PATCH", "/api/admin/groups/"+groups.Groups[0].ID, settings, nil); st != 200 {
-		t.Fatalf("change the group: %d", st)
 	}
 }

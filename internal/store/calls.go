@@ -191,45 +191,31 @@ func (s *Store) LinkCallRequest(ctx context.Context, callID, reqID string) error
 
 // AnswerCall records that the agent took the call, with a call_started event. changed is false when the call was
 // already answered or has ended; nothing is written then.
-func (s *Store) AnswerCall(ctx context.Context, callID, agentID, agentName string, now time.Time) (call Call, app Appended, changed bool, err error) {
-	err = s.inTx(ctx, func(tx q) error {
-		app, changed = Appended{}, false
-		res, err := tx.exec(ctx, "UPDATE calls SET answered_at = ?, agent_id = ? WHERE id = ? AND answered_at = 0 AND ended_at = 0", ms(now), agentID, callID)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		changed = true
-		c, err := scanCall(tx.row(ctx, callSelect+"WHERE c.id = ?", callID))
-		if err != nil {
-			return err
-		}
-		e := Event{ConversationID: c.ConversationID, Type: EventCallStarted, Author: AuthorSystem, AuthorID: agentID, AuthorName: agentName, CreatedAt: now}
-		if err := appendEvent(ctx, tx, &e); err != nil {
-			return err
-		}
-		conv, err := scanConv(tx.row(ctx, "SELECT "+convCols+" FROM conversations WHERE id = ?", c.ConversationID))
-		if err != nil {
-			return err
-		}
-		app = Appended{Conversation: conv, Events: []Event{e}}
-		return nil
-	})
-	if err == nil {
-		call, err = s.Call(ctx, callID)
-	}
-	return call, app, changed, err
+func (s *Store) AnswerCall(ctx context.Context, callID, agentID, agentName string, now time.Time) (Call, Appended, bool, error) {
+	return s.updateCall(ctx, callID, "UPDATE calls SET answered_at = ?, agent_id = ? WHERE id = ? AND answered_at = 0 AND ended_at = 0",
+		[]any{ms(now), agentID, callID}, func(Call) *Event {
+			return &Event{Type: EventCallStarted, Author: AuthorSystem, AuthorID: agentID, AuthorName: agentName, CreatedAt: now}
+		})
 }
 
 // EndCall ends a call. A call that was answered gets a call_ended event whose data is quality (the call-quality
 // record, as JSON). changed is false when the call had already ended; nothing is written then.
-func (s *Store) EndCall(ctx context.Context, callID, endedBy, reason, quality string, now time.Time) (call Call, app Appended, changed bool, err error) {
+func (s *Store) EndCall(ctx context.Context, callID, endedBy, reason, quality string, now time.Time) (Call, Appended, bool, error) {
+	return s.updateCall(ctx, callID, "UPDATE calls SET ended_at = ?, ended_by = ?, reason = ?, quality = ? WHERE id = ? AND ended_at = 0",
+		[]any{ms(now), endedBy, reason, quality, callID}, func(c Call) *Event {
+			if c.AnsweredAt.IsZero() {
+				return nil // a call that never started leaves nothing in the transcript
+			}
+			return &Event{Type: EventCallEnded, Author: AuthorSystem, AuthorName: c.AgentName, CreatedAt: now, Data: quality}
+		})
+}
+
+// updateCall runs update (which must change one row, or none when the call is past that point) and, when it
+// changed the call, appends the event that event makes of it (if any) to its conversation, in one transaction.
+func (s *Store) updateCall(ctx context.Context, callID, update string, args []any, event func(Call) *Event) (call Call, app Appended, changed bool, err error) {
 	err = s.inTx(ctx, func(tx q) error {
 		app, changed = Appended{}, false
-		res, err := tx.exec(ctx, "UPDATE calls SET ended_at = ?, ended_by = ?, reason = ?, quality = ? WHERE id = ? AND ended_at = 0",
-			ms(now), endedBy, reason, quality, callID)
+		res, err := tx.exec(ctx, update, args...)
 		if err != nil {
 			return err
 		}
@@ -238,19 +224,22 @@ func (s *Store) EndCall(ctx context.Context, callID, endedBy, reason, quality st
 		}
 		changed = true
 		c, err := scanCall(tx.row(ctx, callSelect+"WHERE c.id = ?", callID))
-		if err != nil || c.AnsweredAt.IsZero() {
+		if err != nil {
 			return err
 		}
-		e := Event{ConversationID: c.ConversationID, Type: EventCallEnded, Author: AuthorSystem, AuthorName: c.AgentName, Body: "",
-			CreatedAt: now, Data: quality}
-		if err := appendEvent(ctx, tx, &e); err != nil {
+		e := event(c)
+		if e == nil {
+			return nil
+		}
+		e.ConversationID = c.ConversationID
+		if err := appendEvent(ctx, tx, e); err != nil {
 			return err
 		}
 		conv, err := scanConv(tx.row(ctx, "SELECT "+convCols+" FROM conversations WHERE id = ?", c.ConversationID))
 		if err != nil {
 			return err
 		}
-		app = Appended{Conversation: conv, Events: []Event{e}}
+		app = Appended{Conversation: conv, Events: []Event{*e}}
 		return nil
 	})
 	if err == nil {
