@@ -25,15 +25,16 @@ const (
 // Seed creates whatever demo data is missing (Ana, a supervisor, and Ben in the group "Support"; an admin), and allows the origins the demo page is served from on addr. It
 // returns the demo site.
 func Seed(ctx context.Context, st *store.Store, addr string) (store.Site, error) {
-	ana, err := ensureAccount(ctx, st, AnaEmail, "Ana", store.RoleAgent, true)
+	// Ana supervises and may turn a chat into a video call; Ben may not.
+	ana, err := ensureAccount(ctx, st, store.Account{Email: AnaEmail, Name: "Ana", Role: store.RoleAgent, Supervisor: true, CanEscalate: true})
 	if err != nil {
 		return store.Site{}, err
 	}
-	ben, err := ensureAccount(ctx, st, BenEmail, "Ben", store.RoleAgent, false)
+	ben, err := ensureAccount(ctx, st, store.Account{Email: BenEmail, Name: "Ben", Role: store.RoleAgent})
 	if err != nil {
 		return store.Site{}, err
 	}
-	if _, err := ensureAccount(ctx, st, AdminEmail, "Admin", store.RoleAdmin, false); err != nil {
+	if _, err := ensureAccount(ctx, st, store.Account{Email: AdminEmail, Name: "Admin", Role: store.RoleAdmin}); err != nil {
 		return store.Site{}, err
 	}
 	g, err := st.GroupByName(ctx, GroupName)
@@ -67,16 +68,18 @@ func Seed(ctx context.Context, st *store.Store, addr string) (store.Site, error)
 	return st.UpdateSite(ctx, site)
 }
 
-func ensureAccount(ctx context.Context, st *store.Store, email, name, role string, supervisor bool) (store.Account, error) {
-	a, err := st.AccountByEmail(ctx, email)
+// ensureAccount creates the account described by want (with the demo password and 3 chat slots) unless its e-mail
+// address exists already.
+func ensureAccount(ctx context.Context, st *store.Store, want store.Account) (store.Account, error) {
+	a, err := st.AccountByEmail(ctx, want.Email)
 	if err == nil || !errors.Is(err, store.ErrNotFound) {
 		return a, err
 	}
-	hash, err := auth.HashPassword(Password)
-	if err != nil {
+	if want.PasswordHash, err = auth.HashPassword(Password); err != nil {
 		return store.Account{}, err
 	}
-	return st.CreateAccount(ctx, store.Account{Email: email, Name: name, Role: role, PasswordHash: hash, ChatCapacity: 3, Supervisor: supervisor})
+	want.ChatCapacity = 3
+	return st.CreateAccount(ctx, want)
 }
 
 // Origins are the origins a browser on this machine uses for the demo page served on addr.

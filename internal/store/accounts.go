@@ -23,16 +23,18 @@ type Account struct {
 	ChatCapacity int
 	// Supervisor lets an agent see the routing statistics of every group.
 	Supervisor bool
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// CanEscalate lets an agent invite the visitor of a chat into a video call.
+	CanEscalate bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
-const accountCols = "id, email, name, role, password_hash, disabled, chat_capacity, supervisor, created_at, updated_at"
+const accountCols = "id, email, name, role, password_hash, disabled, chat_capacity, supervisor, can_escalate, created_at, updated_at"
 
 func scanAccount(sc interface{ Scan(...any) error }) (Account, error) {
 	var a Account
 	var created, updated int64
-	err := sc.Scan(&a.ID, &a.Email, &a.Name, &a.Role, &a.PasswordHash, &a.Disabled, &a.ChatCapacity, &a.Supervisor, &created, &updated)
+	err := sc.Scan(&a.ID, &a.Email, &a.Name, &a.Role, &a.PasswordHash, &a.Disabled, &a.ChatCapacity, &a.Supervisor, &a.CanEscalate, &created, &updated)
 	a.CreatedAt, a.UpdatedAt = fromMS(created), fromMS(updated)
 	return a, notFound(err)
 }
@@ -44,8 +46,8 @@ func (s *Store) CreateAccount(ctx context.Context, a Account) (Account, error) {
 	}
 	now := time.Now()
 	a.CreatedAt, a.UpdatedAt = now, now
-	_, err := s.q().exec(ctx, "INSERT INTO accounts ("+accountCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		a.ID, a.Email, a.Name, a.Role, a.PasswordHash, a.Disabled, a.ChatCapacity, a.Supervisor, ms(now), ms(now))
+	_, err := s.q().exec(ctx, "INSERT INTO accounts ("+accountCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		a.ID, a.Email, a.Name, a.Role, a.PasswordHash, a.Disabled, a.ChatCapacity, a.Supervisor, a.CanEscalate, ms(now), ms(now))
 	if isUnique(err) {
 		return Account{}, fmt.Errorf("email %q: %w", a.Email, ErrConflict)
 	}
@@ -87,8 +89,8 @@ func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
 func (s *Store) UpdateAccount(ctx context.Context, a Account) (Account, error) {
 	a.UpdatedAt = time.Now()
 	res, err := s.q().exec(ctx, `UPDATE accounts SET name = ?, role = ?, password_hash = ?, disabled = ?,
-		chat_capacity = ?, supervisor = ?, updated_at = ? WHERE id = ?`,
-		a.Name, a.Role, a.PasswordHash, a.Disabled, a.ChatCapacity, a.Supervisor, ms(a.UpdatedAt), a.ID)
+		chat_capacity = ?, supervisor = ?, can_escalate = ?, updated_at = ? WHERE id = ?`,
+		a.Name, a.Role, a.PasswordHash, a.Disabled, a.ChatCapacity, a.Supervisor, a.CanEscalate, ms(a.UpdatedAt), a.ID)
 	if err != nil {
 		return Account{}, fmt.Errorf("store: update account: %w", err)
 	}
@@ -128,7 +130,7 @@ func (s *Store) SessionAccount(ctx context.Context, id string, now time.Time) (S
 	var a Account
 	var ac, au int64
 	err := row.Scan(&se.ID, &se.AccountID, &se.CSRFToken, &created, &expires,
-		&a.ID, &a.Email, &a.Name, &a.Role, &a.PasswordHash, &a.Disabled, &a.ChatCapacity, &a.Supervisor, &ac, &au)
+		&a.ID, &a.Email, &a.Name, &a.Role, &a.PasswordHash, &a.Disabled, &a.ChatCapacity, &a.Supervisor, &a.CanEscalate, &ac, &au)
 	if err != nil {
 		return Session{}, Account{}, notFound(err)
 	}
@@ -140,7 +142,7 @@ func (s *Store) SessionAccount(ctx context.Context, id string, now time.Time) (S
 	return se, a, nil
 }
 
-const accountColsA = "a.id, a.email, a.name, a.role, a.password_hash, a.disabled, a.chat_capacity, a.supervisor, a.created_at, a.updated_at"
+const accountColsA = "a.id, a.email, a.name, a.role, a.password_hash, a.disabled, a.chat_capacity, a.supervisor, a.can_escalate, a.created_at, a.updated_at"
 
 // ExtendSession pushes a session's expiry to expires.
 func (s *Store) ExtendSession(ctx context.Context, id string, expires time.Time) error {
