@@ -69,8 +69,9 @@ type Deps struct {
 	// LegTimeout ends a live call when neither side has been connected to the relay for this long (both tabs
 	// closed, or the network gone). Default 60 s.
 	LegTimeout time.Duration
-	// Camera returns a site's camera policy for visitors; by default the camera is allowed and on.
-	Camera func(ctx context.Context, siteID string) notify.CameraView
+	// SiteVideo returns a site's camera policy and video notification; by default the camera is allowed and on, and
+	// the widget's own notification is shown.
+	SiteVideo func(ctx context.Context, siteID string) notify.SiteVideo
 }
 
 // Service runs calls.
@@ -111,8 +112,10 @@ func New(d Deps) *Service {
 	if d.LegTimeout <= 0 {
 		d.LegTimeout = 60 * time.Second
 	}
-	if d.Camera == nil {
-		d.Camera = func(context.Context, string) notify.CameraView { return notify.CameraView{Allowed: true} }
+	if d.SiteVideo == nil {
+		d.SiteVideo = func(context.Context, string) notify.SiteVideo {
+			return notify.SiteVideo{Camera: notify.CameraView{Allowed: true}}
+		}
 	}
 	s := &Service{st: d.Store, router: d.Router, n: d.Notifier, relay: d.Relay, now: d.Now, log: d.Log, cfg: d,
 		legs: map[legKey]legOwner{}, live: map[string]*liveCall{}, pending: map[string]chan relayReply{}}
@@ -122,7 +125,7 @@ func New(d Deps) *Service {
 
 // View returns a call as clients see it.
 func (s *Service) View(ctx context.Context, c store.Call) notify.CallView {
-	return notify.ViewCall(c, s.cfg.Camera(ctx, c.SiteID))
+	return notify.ViewCall(c, s.cfg.SiteVideo(ctx, c.SiteID).Camera)
 }
 
 // Availability says whether the visitor may be offered video now in the conversation (convID may be empty), and
@@ -132,7 +135,8 @@ func (s *Service) Availability(ctx context.Context, siteID, convID string) (stri
 	if err != nil {
 		return "", v, err
 	}
-	v.Camera = s.cfg.Camera(ctx, siteID)
+	sv := s.cfg.SiteVideo(ctx, siteID)
+	v.Camera, v.Notification = sv.Camera, sv.Notification
 	if convID != "" {
 		if used, err := s.st.VideoUsed(ctx, convID); err == nil && used {
 			v.Available, v.Reason = false, "used"

@@ -73,17 +73,42 @@ func VisitorLabel(visitorID string) string {
 	return "Visitor " + strings.ToUpper(hex.EncodeToString(sum[:2]))
 }
 
-// VideoView says whether the widget may offer video now (docs/protocol.md, the `video` frame).
+// VideoView says whether the widget may offer video now (docs/protocol.md, the `video` frame), with the site's
+// camera policy and video notification.
 type VideoView struct {
-	Available bool       `json:"available"`
-	Reason    string     `json:"reason"`
-	Camera    CameraView `json:"camera"`
+	Available    bool              `json:"available"`
+	Reason       string            `json:"reason"`
+	Camera       CameraView        `json:"camera"`
+	Notification *NotificationView `json:"notification,omitempty"`
 }
 
 // CameraView is a site's camera policy for visitors.
 type CameraView struct {
 	Allowed      bool `json:"allowed"`
 	OffByDefault bool `json:"off_by_default"`
+	// Reassurance is the message shown when the camera is restricted, by language ("en", "fr"); absent, the
+	// widget's own default is shown.
+	Reassurance map[string]string `json:"reassurance,omitempty"`
+}
+
+// NotificationView is how a site's video notification looks (the notification builder): its format ("button", a
+// compact button, or "card", a title, a text and a button) and its texts by language.
+type NotificationView struct {
+	Format string                       `json:"format"`
+	Texts  map[string]NotificationTexts `json:"texts,omitempty"`
+}
+
+// NotificationTexts are the video notification's texts in one language.
+type NotificationTexts struct {
+	Title  string `json:"title,omitempty"`
+	Text   string `json:"text,omitempty"`
+	Button string `json:"button,omitempty"`
+}
+
+// SiteVideo is a site's video settings as the widget needs them.
+type SiteVideo struct {
+	Camera       CameraView
+	Notification *NotificationView
 }
 
 // MediaState is one side's camera and microphone.

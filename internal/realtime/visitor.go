@@ -27,10 +27,10 @@ type visitorConn struct {
 	connID  string
 
 	mu       sync.Mutex
-	waiting  string            // the conversation waiting in a queue, kept alive by heartbeats
-	usedConv string            // the conversation whose video call has happened: video is not offered again in it
-	video    notify.VideoView  // the group's video availability, as last heard
-	camera   notify.CameraView // the site's camera policy
+	waiting  string           // the conversation waiting in a queue, kept alive by heartbeats
+	usedConv string           // the conversation whose video call has happened: video is not offered again in it
+	video    notify.VideoView // the group's video availability, as last heard
+	site     notify.SiteVideo // the site's camera policy and video notification
 }
 
 type visitorWelcome struct {
@@ -106,7 +106,7 @@ func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, site store.Si
 			v.usedConv = openConv
 		}
 	}
-	v.video, v.camera = video, video.Camera
+	v.video, v.site = video, notify.SiteVideo{Camera: video.Camera, Notification: video.Notification}
 	// The connection owns resume from here on (its writer updates it): keep the ids to catch up apart.
 	catchUp := slices.Collect(maps.Keys(resume))
 	c := h.newConn(ws, "visitor", resume)
@@ -268,12 +268,12 @@ func (v *visitorConn) lastVideo() notify.VideoView {
 	return v.video
 }
 
-// videoSeen adjusts the group's video availability for this visitor: the site's camera policy, and not again in a
-// conversation that had its call.
+// videoSeen adjusts the group's video availability for this visitor: the site's camera policy and notification,
+// and not again in a conversation that had its call.
 func (v *visitorConn) videoSeen(g notify.VideoView) notify.VideoView {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	g.Camera = v.camera // the group's notice doesn't know the site's policy
+	g.Camera, g.Notification = v.site.Camera, v.site.Notification // the group's notice doesn't know the site's settings
 	if v.usedConv != "" {
 		g.Available, g.Reason = false, "used"
 	}

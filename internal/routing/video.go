@@ -113,7 +113,7 @@ func (e *Engine) flushVideo(ctx context.Context) {
 		last, seen := e.videoSeen[groupID]
 		e.videoSeen[groupID] = v
 		e.mu.Unlock()
-		if !seen || last != v {
+		if !seen || last.Available != v.Available || last.Reason != v.Reason {
 			e.n.Video(ctx, groupID, v)
 		}
 	}
