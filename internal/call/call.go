@@ -28,6 +28,8 @@ var (
 	ErrNotLive     = errors.New("call: the call is not live")                  // connect before the agent answered
 	ErrLegTaken    = errors.New("call: this side is connected from elsewhere") // another tab holds the leg
 	ErrBadInput    = errors.New("call: invalid request")
+	ErrForbidden   = errors.New("call: this agent may not invite visitors into video") // no escalation permission
+	ErrAgentBusy   = errors.New("call: the agent has no room for a call now")          // capacity rules
 )
 
 // Relay is the media relay, as the call service drives it.
@@ -69,6 +71,10 @@ type Deps struct {
 	// LegTimeout ends a live call when neither side has been connected to the relay for this long (both tabs
 	// closed, or the network gone). Default 60 s.
 	LegTimeout time.Duration
+	// InviteTTL is how long an agent's invitation to video waits for the visitor's answer. Default 60 s.
+	InviteTTL time.Duration
+	// LobbyTTL is how long an accepted invitation waits for the visitor to join from the lobby. Default 2 min.
+	LobbyTTL time.Duration
 	// SiteVideo returns a site's camera policy and video notification; by default the camera is allowed and on, and
 	// the widget's own notification is shown.
 	SiteVideo func(ctx context.Context, siteID string) notify.SiteVideo
@@ -112,6 +118,12 @@ func New(d Deps) *Service {
 	if d.LegTimeout <= 0 {
 		d.LegTimeout = 60 * time.Second
 	}
+	if d.InviteTTL <= 0 {
+		d.InviteTTL = 60 * time.Second
+	}
+	if d.LobbyTTL <= 0 {
+		d.LobbyTTL = 2 * time.Minute
+	}
 	if d.SiteVideo == nil {
 		d.SiteVideo = func(context.Context, string) notify.SiteVideo {
 			return notify.SiteVideo{Camera: notify.CameraView{Allowed: true}}
@@ -147,13 +159,19 @@ func (s *Service) Availability(ctx context.Context, siteID, convID string) (stri
 
 // Request starts a video call for a visitor in their conversation (opened if they have none), routed on the video
 // channel. It returns the call as it stands after the first routing decision.
-func (s *Service) Request(ctx context.Context, p Party, convID string) (notify.CallView, error) {
+//
+// With inviteID, the call is the one an agent invited the visitor to (or a bot's handover to video): it goes
+// straight to that agent, and may follow an earlier call in the conversation.
+func (s *Service) Request(ctx context.Context, p Party, convID, inviteID string) (notify.CallView, error) {
 	if p.VisitorID == "" {
 		return notify.CallView{}, ErrBadInput
 	}
 	conv, err := s.conversation(ctx, p, convID)
 	if err != nil {
 		return notify.CallView{}, err
+	}
+	if inviteID != "" {
+		return s.requestInvited(ctx, p, conv, inviteID)
 	}
 	if _, v, err := s.Availability(ctx, p.SiteID, conv.ID); err != nil {
 		return notify.CallView{}, err
@@ -440,6 +458,9 @@ func (s *Service) AgentCalls(ctx context.Context, agentID string) []notify.CallV
 
 // requestChanged follows the engine's decisions on video requests: ringing, back in the queue, answered, or over.
 func (s *Service) requestChanged(ctx context.Context, r store.Request) {
+	if r.Channel == store.ChannelChat && r.State == store.RequestAssigned {
+		s.handOver(ctx, r.ConversationID, r.AgentID) // a bot's handover to video, if there was one
+	}
 	if r.Channel != store.ChannelVideo {
 		return
 	}
@@ -553,6 +574,7 @@ func (s *Service) finish(ctx context.Context, callID, endedBy, reason string) {
 // Tick ends the live calls this node relays whose legs have both been gone for LegTimeout, and the calls answered
 // that long ago to which no side ever connected.
 func (s *Service) Tick(ctx context.Context) {
+	s.expireInvites(ctx)
 	now := s.now()
 	if unjoined, err := s.st.StaleCalls(ctx, now.Add(-s.cfg.LegTimeout)); err != nil {
 		s.log.Warn("stale calls", slog.Any("error", err))

@@ -37,6 +37,7 @@ const (
 	KindCall          = "call"
 	KindCallCandidate = "call.candidate"
 	KindCallMedia     = "call.media"
+	KindCallInvite    = "call.invite"
 )
 
 // Notice is what goes on the bus. Connections turn it into frames.
@@ -56,6 +57,7 @@ type Notice struct {
 	Call          *CallView          `json:"call,omitempty"`
 	CallCandidate *CallCandidateView `json:"call_candidate,omitempty"`
 	CallMedia     *CallMediaView     `json:"call_media,omitempty"`
+	CallInvite    *InviteView        `json:"call_invite,omitempty"`
 	// ReceivedAt is when the frame that caused this notice reached the server (Unix nanoseconds), for the
 	// delivery latency metric.
 	ReceivedAt int64 `json:"received_at,omitempty"`
@@ -221,4 +223,11 @@ func (n *Notifier) CallCandidate(ctx context.Context, subject string, v CallCand
 // CallMedia tells the other side of a call that a camera or microphone was turned on or off.
 func (n *Notifier) CallMedia(ctx context.Context, subject string, v CallMediaView) {
 	n.publish(ctx, subject, Notice{Kind: KindCallMedia, CallMedia: &v})
+}
+
+// CallInvite tells the visitor and the inviting agent where an invitation to video stands.
+func (n *Notifier) CallInvite(ctx context.Context, v InviteView, visitorID string) {
+	no := Notice{Kind: KindCallInvite, AgentID: v.AgentID, CallInvite: &v}
+	n.publish(ctx, VisitorSubject(visitorID), no)
+	n.publish(ctx, AccountSubject(v.AgentID), no)
 }

@@ -163,3 +163,20 @@ type CallMediaView struct {
 	Camera bool   `json:"camera"`
 	Mic    bool   `json:"mic"`
 }
+
+// InviteView is an agent's invitation to move a chat into a video call (docs/protocol.md, INVITE).
+type InviteView struct {
+	InviteID       string `json:"invite_id"`
+	ConversationID string `json:"conversation_id"`
+	AgentID        string `json:"agent_id"`
+	AgentName      string `json:"agent_name"`
+	State          string `json:"state"`
+	Auto           bool   `json:"auto"`
+	ExpiresAt      int64  `json:"expires_at"`
+}
+
+// ViewInvite converts a stored invitation for clients.
+func ViewInvite(i store.Invite) InviteView {
+	return InviteView{InviteID: i.ID, ConversationID: i.ConversationID, AgentID: i.AgentID, AgentName: i.AgentName,
+		State: i.State, Auto: i.Auto, ExpiresAt: unixMilli(i.ExpiresAt)}
+}

@@ -14,6 +14,20 @@ import (
 type callRequestData struct {
 	ConversationID string `json:"conversation_id"`
 	ClientMsgID    string `json:"client_msg_id"`
+	InviteID       string `json:"invite_id"`
+}
+
+type inviteData struct {
+	ConversationID string `json:"conversation_id"`
+}
+
+type inviteAnswerData struct {
+	InviteID string `json:"invite_id"`
+	Accept   *bool  `json:"accept"`
+}
+
+type inviteAck struct {
+	Invite notify.InviteView `json:"invite"`
 }
 
 type callIDData struct {
@@ -121,6 +135,10 @@ func callError(err error) error {
 		return perr(CodeBadRequest, "malformed ICE candidate")
 	case errors.Is(err, call.ErrBadInput):
 		return perr(CodeBadRequest, "invalid call request")
+	case errors.Is(err, call.ErrForbidden):
+		return perr(CodeForbidden, "you may not invite visitors into video: ask an admin for the escalation permission")
+	case errors.Is(err, call.ErrAgentBusy):
+		return perr(CodeAtCapacity, "the agent has no room for a video call now")
 	}
 	return chatError(err)
 }
@@ -141,6 +159,8 @@ func (c *conn) deliverCall(n *notify.Notice) (ok bool, err error) {
 		return true, c.write(outFrame{V: Version, Type: "call.candidate", Data: n.CallCandidate})
 	case notify.KindCallMedia:
 		return true, c.write(outFrame{V: Version, Type: "call.media", Data: n.CallMedia})
+	case notify.KindCallInvite:
+		return true, c.write(outFrame{V: Version, Type: "call.invite", Data: n.CallInvite})
 	case notify.KindVideo:
 		v := *n.Video
 		if vc, isVisitor := c.h.(*visitorConn); isVisitor {

@@ -198,7 +198,7 @@ func frameLabel(t string) string {
 	switch t {
 	case "hello", "message.send", "typing", "conversation.end", "ping", "pong", "presence.set", "offer.accept",
 		"offer.decline", "conversation.claim", "queue.leave", "contact.leave", "call.request", "call.connect",
-		"call.candidate", "call.media", "call.hangup":
+		"call.candidate", "call.media", "call.hangup", "call.invite", "call.invite.answer":
 		return t
 	}
 	return "unknown"

@@ -29,6 +29,8 @@ type accountView struct {
 	Name       string `json:"name"`
 	Role       string `json:"role"`
 	Supervisor bool   `json:"supervisor"`
+	// CanEscalate: the desk shows "Escalate to video" in the agent's chats.
+	CanEscalate bool `json:"can_escalate"`
 }
 
 type deskWelcome struct {
@@ -91,7 +93,8 @@ func (h *Hub) ServeDesk(w http.ResponseWriter, r *http.Request, account store.Ac
 		h.log.Error("desk presence", slog.Any("error", err))
 	}
 	c.send(outFrame{V: Version, Type: "ack", ID: env.ID, Data: deskWelcome{Account: accountView{
-		ID: account.ID, Email: account.Email, Name: account.Name, Role: account.Role, Supervisor: account.Supervisor},
+		ID: account.ID, Email: account.Email, Name: account.Name, Role: account.Role, Supervisor: account.Supervisor,
+		CanEscalate: account.CanEscalate},
 		Presence: presence, Offers: offers, Calls: h.calls.AgentCalls(ctx, account.ID)}})
 	for _, id := range catchUp {
 		c.enqueue(item{catch: id})
@@ -156,8 +159,18 @@ func (d *deskConn) request(ctx context.Context, c *conn, env envelope, received 
 			return nil, err
 		}
 		return struct{}{}, chatError(d.hub.router.Decline(ctx, d.account.ID, m.OfferID))
-	case "call.request":
-		return nil, perr(CodeForbidden, "only a visitor can ask for a video call")
+	case "call.request", "call.invite.answer":
+		return nil, perr(CodeForbidden, "only a visitor can do this")
+	case "call.invite":
+		var m inviteData
+		if err := decode(env, &m); err != nil {
+			return nil, err
+		}
+		inv, err := d.hub.calls.Invite(ctx, call.Party{AgentID: d.account.ID, ConnID: d.connID}, m.ConversationID)
+		if err != nil {
+			return nil, callError(err)
+		}
+		return inviteAck{Invite: inv}, nil
 	case "conversation.claim":
 		var m endData
 		if err := decode(env, &m); err != nil {
@@ -176,7 +189,7 @@ func (d *deskConn) request(ctx context.Context, c *conn, env envelope, received 
 
 func (d *deskConn) visible(n *notify.Notice) bool {
 	switch n.Kind {
-	case notify.KindCall, notify.KindCallCandidate, notify.KindCallMedia:
+	case notify.KindCall, notify.KindCallCandidate, notify.KindCallMedia, notify.KindCallInvite:
 		// Calls come on the account's own subject only.
 		return true
 	case notify.KindConversation, notify.KindRevoke, notify.KindOffer, notify.KindOfferEnded, notify.KindPresence:

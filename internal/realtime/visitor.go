@@ -39,6 +39,7 @@ type visitorWelcome struct {
 	Queue        *notify.QueueView  `json:"queue"`
 	Call         *notify.CallView   `json:"call"`
 	CallQueue    *notify.QueueView  `json:"call_queue"`
+	Invite       *notify.InviteView `json:"invite"`
 }
 
 type conversationState struct {
@@ -92,6 +93,7 @@ func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, site store.Si
 		openConv = welcome.Conversation.ID
 		welcome.Queue = h.router.QueueState(ctx, openConv)
 		v.queued(welcome.Queue)
+		welcome.Invite = h.calls.VisitorInvite(ctx, openConv)
 		if welcome.Call = h.calls.VisitorCall(ctx, openConv); welcome.Call != nil {
 			welcome.CallQueue = h.router.QueueStateOn(ctx, openConv, store.ChannelVideo)
 			v.queued(welcome.CallQueue)
@@ -158,11 +160,26 @@ func (v *visitorConn) request(ctx context.Context, c *conn, env envelope, receiv
 		if err := decode(env, &d); err != nil {
 			return nil, err
 		}
-		cv, err := v.hub.calls.Request(ctx, v.party(), d.ConversationID)
+		cv, err := v.hub.calls.Request(ctx, v.party(), d.ConversationID, d.InviteID)
 		if err != nil {
 			return nil, callError(err)
 		}
 		return callAck{ConversationID: cv.ConversationID, Call: cv}, nil
+	case "call.invite.answer":
+		var d inviteAnswerData
+		if err := decode(env, &d); err != nil {
+			return nil, err
+		}
+		if d.InviteID == "" || d.Accept == nil {
+			return nil, perr(CodeBadRequest, "call.invite.answer needs an invite_id and accept")
+		}
+		inv, err := v.hub.calls.AnswerInvite(ctx, v.party(), d.InviteID, *d.Accept)
+		if err != nil {
+			return nil, callError(err)
+		}
+		return inviteAck{Invite: inv}, nil
+	case "call.invite":
+		return nil, perr(CodeForbidden, "only an agent can invite into video")
 	}
 	if ack, ok, err := v.hub.callRequest(ctx, v.party(), env); ok {
 		return ack, err
@@ -198,7 +215,7 @@ func (v *visitorConn) leaveContact(ctx context.Context, c *conn, env envelope, r
 func (v *visitorConn) visible(n *notify.Notice) bool {
 	// Typing from the visitor's own tabs isn't echoed; everything else on the visitor's subject is theirs.
 	switch n.Kind {
-	case notify.KindQueue, notify.KindCallCandidate, notify.KindCallMedia:
+	case notify.KindQueue, notify.KindCallCandidate, notify.KindCallMedia, notify.KindCallInvite:
 		return true
 	case notify.KindVideo:
 		v.mu.Lock()

@@ -118,3 +118,19 @@ func (e *Engine) flushVideo(ctx context.Context) {
 		}
 	}
 }
+
+// AssignVideo gives the conversation's video straight to the agent, without the queue: the call an agent invited
+// the visitor to. The agent's capacity rules still apply (ErrAtCapacity). created is told the request's id before
+// the decision is announced.
+func (e *Engine) AssignVideo(ctx context.Context, c store.Conversation, agentID string, created func(reqID string)) (store.Request, error) {
+	d, err := e.st.AssignDirect(ctx, c.ID, store.ChannelVideo, agentID, e.now())
+	if err != nil {
+		return store.Request{}, mapErr(err)
+	}
+	if created != nil {
+		created(d.Request.ID)
+	}
+	e.announce(ctx, d)
+	e.announceVideo(ctx, d.Request.GroupID)
+	return d.Request, nil
+}

@@ -82,3 +82,64 @@ func TestCallLifecycle(t *testing.T) {
 		}
 	})
 }
+
+// An invitation waits for its answer until its time; then it expires and can't start a call. One that is accepted
+// starts a call even after an earlier call in the conversation.
+func TestInvitations(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		f := seed(t, s)
+		first, err := s.AppendVisitorMessage(ctx, visitorMsg(f, "v1", "m1", "hello"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conv := first.Conversation.ID
+		now := time.UnixMilli(1_763_000_000_000)
+		if _, err := s.CreateInvite(ctx, conv, f.ana.ID, InvitePending, false, now, now.Add(time.Minute)); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("an invitation to a conversation that isn't Ana's: %v", err)
+		}
+		if _, err := s.Claim(ctx, conv, f.ana.ID, now); err != nil {
+			t.Fatal(err)
+		}
+		inv, err := s.CreateInvite(ctx, conv, f.ana.ID, InvitePending, false, now, now.Add(time.Minute))
+		if err != nil || inv.State != InvitePending || inv.VisitorID != "v1" || inv.AgentName != "Ana" {
+			t.Fatalf("invite: %+v %v", inv, err)
+		}
+		if _, err := s.CreateInvite(ctx, conv, f.ana.ID, InvitePending, false, now, now.Add(time.Minute)); !errors.Is(err, ErrConflict) {
+			t.Fatalf("a second invitation: %v", err)
+		}
+		if ended, err := s.ExpireInvites(ctx, now.Add(30*time.Second)); err != nil || len(ended) != 0 {
+			t.Fatalf("expired too early: %+v %v", ended, err)
+		}
+		ended, err := s.ExpireInvites(ctx, now.Add(time.Minute))
+		if err != nil || len(ended) != 1 || ended[0].State != InviteExpired {
+			t.Fatalf("expiry: %+v %v", ended, err)
+		}
+		if _, err := s.AnswerInvite(ctx, inv.ID, "v1", true, now.Add(61*time.Second), now.Add(3*time.Minute)); !errors.Is(err, ErrConflict) {
+			t.Fatalf("accepting an expired invitation: %v", err)
+		}
+		if _, _, err := s.CreateInvitedCall(ctx, conv, "v1", inv.ID, now.Add(62*time.Second)); !errors.Is(err, ErrConflict) {
+			t.Fatalf("a call from an expired invitation: %v", err)
+		}
+
+		// A new invitation, accepted by its visitor only, starts a call.
+		later := now.Add(2 * time.Minute)
+		inv, err = s.CreateInvite(ctx, conv, f.ana.ID, InvitePending, false, later, later.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.AnswerInvite(ctx, inv.ID, "v2", true, later, later.Add(time.Minute)); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("another visitor's answer: %v", err)
+		}
+		if inv, err = s.AnswerInvite(ctx, inv.ID, "v1", true, later, later.Add(2*time.Minute)); err != nil || inv.State != InviteAccepted {
+			t.Fatalf("accept: %+v %v", inv, err)
+		}
+		c, used, err := s.CreateInvitedCall(ctx, conv, "v1", inv.ID, later.Add(time.Minute))
+		if err != nil || used.State != InviteUsed || c.State != CallQueued {
+			t.Fatalf("invited call: %+v %+v %v", c, used, err)
+		}
+		if _, err := s.CreateInvite(ctx, conv, f.ana.ID, InvitePending, false, later, later.Add(time.Minute)); !errors.Is(err, ErrConflict) {
+			t.Fatalf("an invitation while a call is under way: %v", err)
+		}
+	})
+}

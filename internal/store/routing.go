@@ -635,8 +635,13 @@ func (s *Store) DispatchOne(ctx context.Context, groupID, channel string, now ti
 	return d, ok, err
 }
 
-// assign gives the request, and its conversation when nobody has it, to the agent, inside tx.
+// assign gives the request, and its conversation when nobody has it, to the agent, inside tx. The request leaves
+// its queue: that counts in how fast the queue advances.
 func (s *Store) assign(ctx context.Context, tx q, r *Request, agentID, agentName string, now time.Time) (Appended, error) {
+	return s.assignTo(ctx, tx, r, agentID, agentName, now, true)
+}
+
+func (s *Store) assignTo(ctx context.Context, tx q, r *Request, agentID, agentName string, now time.Time, departure bool) (Appended, error) {
 	r.AgentID, r.AssignedAt = agentID, now
 	if _, err := tx.exec(ctx, "UPDATE routing_requests SET agent_id = ?, assigned_at = ? WHERE id = ?", agentID, ms(now), r.ID); err != nil {
 		return Appended{}, err
@@ -644,8 +649,10 @@ func (s *Store) assign(ctx context.Context, tx q, r *Request, agentID, agentName
 	if err := s.setRequestState(ctx, tx, r, RequestAssigned, "", now); err != nil {
 		return Appended{}, err
 	}
-	if err := recordDeparture(ctx, tx, r.GroupID, r.Channel, now); err != nil {
-		return Appended{}, err
+	if departure {
+		if err := recordDeparture(ctx, tx, r.GroupID, r.Channel, now); err != nil {
+			return Appended{}, err
+		}
 	}
 	if _, err := tx.exec(ctx, "UPDATE accounts SET last_assigned_at = ? WHERE id = ?", ms(now), agentID); err != nil {
 		return Appended{}, err
@@ -670,6 +677,57 @@ func (s *Store) assign(ctx context.Context, tx q, r *Request, agentID, agentName
 		evs = append(evs, e)
 	}
 	return Appended{Conversation: c, Events: evs}, nil
+}
+
+// AssignDirect gives a new request of the conversation on the channel straight to the agent, without the queue: the
+// call an agent invited the visitor to goes to that agent. The agent's capacity rules apply (ErrAtCapacity). It is
+// one transaction. A request already live on the channel is ErrConflict.
+func (s *Store) AssignDirect(ctx context.Context, convID, channel, agentID string, now time.Time) (Decision, error) {
+	var d Decision
+	err := s.inTx(ctx, func(tx q) error {
+		d = Decision{}
+		c, err := scanConv(tx.row(ctx, "SELECT "+convCols+" FROM conversations WHERE id = ?"+s.forUpdate(false), convID))
+		if err != nil {
+			return err
+		}
+		if c.Status != StatusOpen {
+			return ErrClosed
+		}
+		var group sql.NullString
+		if err := tx.row(ctx, "SELECT group_id FROM sites WHERE id = ?", c.SiteID).Scan(&group); err != nil {
+			return notFound(err)
+		}
+		if group.String == "" {
+			return ErrNotFound // a site without a routing group has no agents
+		}
+		me, eligible, err := s.lockAgent(ctx, tx, agentID, channel)
+		if err != nil {
+			return err
+		}
+		if me.ID == "" {
+			return ErrNotFound
+		}
+		if !eligible {
+			return ErrAtCapacity
+		}
+		r := Request{ID: NewOrderedID("rq"), ConversationID: convID, Channel: channel, GroupID: group.String, State: RequestQueued,
+			EnqueuedAt: now, UpdatedAt: now, VisitorSeenAt: now}
+		_, err = tx.exec(ctx, "INSERT INTO routing_requests (id, conversation_id, channel, group_id, priority, state, enqueued_at, updated_at, visitor_seen_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)",
+			r.ID, convID, channel, group.String, RequestQueued, ms(now), ms(now), ms(now))
+		if isUnique(err) {
+			return ErrConflict
+		}
+		if err != nil {
+			return err
+		}
+		app, err := s.assignTo(ctx, tx, &r, agentID, me.Name, now, false)
+		if err != nil {
+			return err
+		}
+		d.Request, d.Assigned = r, &app
+		return nil
+	})
+	return d, err
 }
 
 // AcceptOffer assigns the offer's conversation to the agent who accepts it. An offer that is not the agent's is

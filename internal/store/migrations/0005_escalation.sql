@@ -17,3 +17,6 @@ CREATE TABLE call_invites (
 -- At most one invitation waits per conversation.
 CREATE UNIQUE INDEX call_invites_live ON call_invites(conversation_id) WHERE state IN ('pending', 'accepted');
 CREATE INDEX call_invites_expiry ON call_invites(state, expires_at);
+
+-- A bot handed the conversation over "to video": the first agent to take it starts a call with the visitor.
+ALTER TABLE conversations ADD COLUMN video_on_assign BOOLEAN NOT NULL DEFAULT FALSE;
