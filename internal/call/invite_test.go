@@ -64,7 +64,7 @@ func escalate(t *testing.T, ana, v *client, convID, id string) string {
 	var a struct {
 		Call callView `json:"call"`
 	}
-	v.ack(id + "-join").Decode(t, &a)
+	v.ack(id+"-join").Decode(t, &a)
 	if a.Call.State != "live" || a.Call.AgentName != "Ana" {
 		t.Fatalf("escalated call %+v: it goes straight to Ana", a.Call)
 	}

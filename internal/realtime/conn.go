@@ -334,8 +334,10 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 			c.ws.Write(ctx, websocket.MessageText, data)
 			cancel()
 		}
-		c.cancel()
+		// Close before cancelling: a cancelled read drops the connection at once, and the client would see no close
+		// code at all instead of ours.
 		c.ws.Close(code, reason)
+		c.cancel()
 		c.h.closed()
 	})
 }
