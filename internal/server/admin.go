@@ -35,6 +35,7 @@ type agentInput struct {
 	ChatCapacity *int      `json:"chat_capacity"`
 	Disabled     *bool     `json:"disabled"`
 	Supervisor   *bool     `json:"supervisor"`
+	Escalation   *bool     `json:"escalation"`
 	GroupIDs     *[]string `json:"group_ids"`
 }
 
@@ -87,6 +88,9 @@ func (in agentInput) apply(a *store.Account, creating bool) map[string]string {
 	}
 	if in.Supervisor != nil {
 		a.Supervisor = *in.Supervisor
+	}
+	if in.Escalation != nil {
+		a.CanEscalate = *in.Escalation
 	}
 	return bad
 }
@@ -207,11 +211,13 @@ type siteJSON struct {
 	Language       string   `json:"language"`
 	GroupID        string   `json:"group_id"`
 	Snippet        string   `json:"snippet"`
+	// Video is the site's camera policy and video notification (site_video.go).
+	Video siteVideoJSON `json:"video"`
 }
 
-func (s *Server) siteJSON(r *http.Request, st store.Site) siteJSON {
+func (s *Server) siteJSON(r *http.Request, st store.Site, video store.SiteVideo) siteJSON {
 	return siteJSON{ID: st.ID, PublicID: st.PublicID, Name: st.Name, AllowedOrigins: st.AllowedOrigins, Language: st.Language,
-		GroupID: st.GroupID, Snippet: Snippet(s.ownOrigin(r), st.PublicID)}
+		GroupID: st.GroupID, Snippet: Snippet(s.ownOrigin(r), st.PublicID), Video: viewSiteVideo(video)}
 }
 
 // Snippet is the install tag for a site.
@@ -225,9 +231,14 @@ func (s *Server) listSites(w http.ResponseWriter, r *http.Request, _ session) {
 		s.internalError(w, r, err)
 		return
 	}
+	videos, err := s.store.SiteVideos(r.Context())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
 	out := make([]siteJSON, 0, len(sites))
 	for _, st := range sites {
-		out = append(out, s.siteJSON(r, st))
+		out = append(out, s.siteJSON(r, st, videos[st.ID]))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sites": out})
 }
@@ -237,6 +248,8 @@ type siteInput struct {
 	AllowedOrigins *[]string `json:"allowed_origins"`
 	Language       *string   `json:"language"`
 	GroupID        *string   `json:"group_id"`
+	// Video is the site's camera policy and video notification (site_video.go).
+	Video *siteVideoInput `json:"video"`
 }
 
 func (in siteInput) apply(st *store.Site, creating bool) map[string]string {
@@ -291,25 +304,30 @@ func (s *Server) createSite(w http.ResponseWriter, r *http.Request, _ session) {
 		return
 	}
 	var st store.Site
+	video := store.DefaultSiteVideo()
 	bad := in.apply(&st, true)
 	s.checkSiteGroup(r, st.GroupID, bad)
+	in.Video.apply(&video, bad)
 	if len(bad) > 0 {
 		writeFieldErrors(w, bad)
 		return
 	}
 	st, err := s.store.CreateSite(r.Context(), st)
-	s.answerSite(w, r, st, err, http.StatusCreated)
+	if err == nil {
+		video, err = s.store.SetSiteVideo(r.Context(), st.ID, video)
+	}
+	s.answerSite(w, r, st, video, err, http.StatusCreated)
 }
 
 // answerSite answers a site's creation or update.
-func (s *Server) answerSite(w http.ResponseWriter, r *http.Request, st store.Site, err error, status int) {
+func (s *Server) answerSite(w http.ResponseWriter, r *http.Request, st store.Site, video store.SiteVideo, err error, status int) {
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		writeFieldErrors(w, map[string]string{"name": "a site with this name exists"})
 	case err != nil:
 		s.internalError(w, r, err)
 	default:
-		writeJSON(w, status, s.siteJSON(r, st))
+		writeJSON(w, status, s.siteJSON(r, st, video))
 	}
 }
 
@@ -336,14 +354,23 @@ func (s *Server) updateSite(w http.ResponseWriter, r *http.Request, _ session) {
 	if !ok {
 		return
 	}
+	video, err := s.store.SiteVideo(r.Context(), st.ID)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
 	bad := in.apply(&st, false)
 	s.checkSiteGroup(r, st.GroupID, bad)
+	in.Video.apply(&video, bad)
 	if len(bad) > 0 {
 		writeFieldErrors(w, bad)
 		return
 	}
-	st, err := s.store.UpdateSite(r.Context(), st)
-	s.answerSite(w, r, st, err, http.StatusOK)
+	st, err = s.store.UpdateSite(r.Context(), st)
+	if err == nil && in.Video != nil {
+		video, err = s.store.SetSiteVideo(r.Context(), st.ID, video)
+	}
+	s.answerSite(w, r, st, video, err, http.StatusOK)
 }
 
 // checkSiteGroup checks that a site's routing group exists ("" means none: nobody answers the site).

@@ -76,6 +76,9 @@ func (in groupInput) apply(g *store.Group, creating bool, known map[string]bool)
 				g.Channels = append(g.Channels, ch)
 			}
 		}
+		if len(g.Channels) == 0 && bad["channels"] == "" {
+			bad["channels"] = "at least one channel, chat and/or video: with none, the group's sites get neither"
+		}
 	}
 	if in.QueuePlaces != nil {
 		if *in.QueuePlaces < 0 || *in.QueuePlaces > 1000 {

@@ -90,6 +90,7 @@ type accountJSON struct {
 	Disabled     bool     `json:"disabled"`
 	ChatCapacity int      `json:"chat_capacity"`
 	Supervisor   bool     `json:"supervisor"`
+	Escalation   bool     `json:"escalation"`
 	Groups       []string `json:"groups"`
 	GroupIDs     []string `json:"group_ids"`
 }
@@ -104,7 +105,7 @@ func (s *Server) accountJSON(ctx context.Context, a store.Account) accountJSON {
 		ids = []string{}
 	}
 	return accountJSON{ID: a.ID, Email: a.Email, Name: a.Name, Role: a.Role, Disabled: a.Disabled, ChatCapacity: a.ChatCapacity,
-		Supervisor: a.Supervisor, Groups: groups, GroupIDs: ids}
+		Supervisor: a.Supervisor, Escalation: a.CanEscalate, Groups: groups, GroupIDs: ids}
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {

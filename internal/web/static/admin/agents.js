@@ -1,5 +1,5 @@
-// The admin's agents tab: list, create, edit (name, role, chat capacity, supervisor, routing groups, new password),
-// disable and enable.
+// The admin's agents tab: list, create, edit (name, role, chat capacity, supervisor, video escalation, routing groups,
+// new password), disable and enable. Each form checks what it can before sending, and says what is wrong.
 
 import { h } from '/static/shared/dom.js';
 import { get, patch, post } from '/static/shared/api.js';
@@ -7,6 +7,8 @@ import { checkbox, checkboxes, field, formMessage, showFieldErrors, showSubmitEr
 import { loadGroups } from './groups.js';
 
 const ROLES = [['agent', 'Agent'], ['admin', 'Admin']];
+const ESCALATION_LABEL = 'May escalate a chat to video';
+const ESCALATION_HINT = 'Shows "Escalate to video" in the agent\'s chats: the visitor is invited into a video call with them.';
 
 export class AgentsPanel {
   #account;
@@ -72,7 +74,8 @@ export class AgentsPanel {
     return h('tr', { dataset: { agentId: agent.id } },
       h('td', null, agent.name, self ? h('span', { class: 'muted', text: ' (you)' }) : null),
       h('td', { text: agent.email }),
-      h('td', { text: [agent.role === 'admin' ? 'Admin' : 'Agent', agent.supervisor ? 'Supervisor' : ''].filter(Boolean).join(' · ') }),
+      h('td', { text: [agent.role === 'admin' ? 'Admin' : 'Agent', agent.supervisor ? 'Supervisor' : '', agent.escalation ? 'Video escalation' : '']
+        .filter(Boolean).join(' · ') }),
       h('td', { text: this.#groupNames(agent) }),
       h('td', { text: String(agent.chat_capacity ?? '') }),
       h('td', null, h('span', { class: agent.disabled ? 'tag tag--disabled' : 'tag tag--open', text: agent.disabled ? 'Disabled' : 'Active' })),
@@ -95,9 +98,11 @@ export class AgentsPanel {
     const fields = {
       name: field({ label: 'Name', name: 'name', value: agent.name, required: true }),
       role: field({ label: 'Role', name: 'role', kind: 'select', options: ROLES, value: agent.role }),
-      chat_capacity: field({ label: 'Chat capacity', name: 'chat_capacity', type: 'number', min: '0', max: '100', value: String(agent.chat_capacity ?? 3) }),
+      chat_capacity: field({ label: 'Chat capacity', name: 'chat_capacity', type: 'number', min: '1', max: '50', value: String(agent.chat_capacity ?? 3) }),
       supervisor: checkbox({ label: 'Supervisor', name: 'supervisor', checked: Boolean(agent.supervisor), testid: 'admin-agent-supervisor',
         hint: 'Sees the queues and agents of their groups on the desk.' }),
+      escalation: checkbox({ label: ESCALATION_LABEL, name: 'escalation', checked: Boolean(agent.escalation), testid: 'admin-agent-escalation',
+        hint: ESCALATION_HINT }),
       group_ids: this.#groups && checkboxes({
         label: 'Routing groups',
         name: 'group_ids',
@@ -126,6 +131,7 @@ export class AgentsPanel {
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       message.clear();
+      if (!checkAgent(fields, message)) return;
       const changes = {};
       const name = fields.name.input.value.trim();
       const capacity = Number(fields.chat_capacity.input.value);
@@ -133,6 +139,7 @@ export class AgentsPanel {
       if (fields.role.input.value !== agent.role) changes.role = fields.role.input.value;
       if (capacity !== agent.chat_capacity) changes.chat_capacity = capacity;
       if (fields.supervisor.input.checked !== Boolean(agent.supervisor)) changes.supervisor = fields.supervisor.input.checked;
+      if (fields.escalation.input.checked !== Boolean(agent.escalation)) changes.escalation = fields.escalation.input.checked;
       if (groups && !sameSet(groups.values(), agent.group_ids || [])) changes.group_ids = groups.values();
       if (fields.password.input.value) changes.password = fields.password.input.value;
       if (Object.keys(changes).length === 0) {
@@ -160,8 +167,9 @@ export class AgentsPanel {
       name: field({ label: 'Name', name: 'name', required: true }),
       password: field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'new-password', required: true }),
       role: field({ label: 'Role', name: 'role', kind: 'select', options: ROLES, value: 'agent' }),
-      chat_capacity: field({ label: 'Chat capacity', name: 'chat_capacity', type: 'number', min: '0', max: '100', value: '3',
+      chat_capacity: field({ label: 'Chat capacity', name: 'chat_capacity', type: 'number', min: '1', max: '50', value: '3',
         hint: 'How many chats at once.' }),
+      escalation: checkbox({ label: ESCALATION_LABEL, name: 'escalation', testid: 'admin-new-agent-escalation', hint: ESCALATION_HINT }),
       group_ids: this.#groups && checkboxes({
         label: 'Routing groups',
         name: 'group_ids',
@@ -185,12 +193,14 @@ export class AgentsPanel {
       e.preventDefault();
       message.clear();
       showFieldErrors(fields, {});
+      if (!checkAgent(fields, message, { creating: true })) return;
       const body = {
         email: fields.email.input.value.trim(),
         name: fields.name.input.value.trim(),
         password: fields.password.input.value,
         role: fields.role.input.value,
         chat_capacity: Number(fields.chat_capacity.input.value),
+        escalation: fields.escalation.input.checked,
       };
       if (fields.group_ids) body.group_ids = fields.group_ids.values();
       submit.disabled = true;
@@ -225,6 +235,29 @@ export class AgentsPanel {
     if (i >= 0) this.#agents[i] = agent;
     this.#render();
   }
+}
+
+/**
+ * Checks an agent form before it is sent, with the API's rules (docs/api.md): marks each wrong field and says so in
+ * message. Returns whether everything is right.
+ */
+function checkAgent(fields, message, { creating = false } = {}) {
+  const errors = {};
+  const name = fields.name.input.value.trim();
+  if (!name || [...name].length > 80) errors.name = 'Enter a name of 1 to 80 characters.';
+  const capacity = Number(fields.chat_capacity.input.value.trim());
+  if (fields.chat_capacity.input.value.trim() === '' || !Number.isInteger(capacity) || capacity < 1 || capacity > 50) {
+    errors.chat_capacity = 'Enter a whole number from 1 to 50.';
+  }
+  if (creating && !/^[^@\s]+@[^@\s]+$/.test(fields.email.input.value.trim())) errors.email = 'Enter an email address, like ana@example.com.';
+  const password = fields.password.input.value;
+  if ((creating || password) && password.length < 8) errors.password = 'Use at least 8 characters.';
+  if (fields.group_ids && fields.role.input.value === 'agent' && fields.group_ids.values().length === 0) {
+    errors.group_ids = 'An agent must be in at least one routing group.';
+  }
+  showFieldErrors(fields, errors);
+  if (Object.keys(errors).length) message.error('Check the fields marked in red.');
+  return Object.keys(errors).length === 0;
 }
 
 function sameSet(a, b) {

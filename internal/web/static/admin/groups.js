@@ -3,11 +3,18 @@
 
 import { h } from '/static/shared/dom.js';
 import { get, patch, post } from '/static/shared/api.js';
-import { checkboxes, field, formMessage, intValue, showFieldErrors, showSubmitError } from '/static/shared/forms.js';
+import { checkboxes, field, formMessage, showFieldErrors, showSubmitError } from '/static/shared/forms.js';
 import { MasterDetail } from './master_detail.js';
 
 const CHANNELS = [['chat', 'Chat'], ['video', 'Video']];
 const CHAT_MODES = [['assign', 'Assign directly'], ['offer', 'Offer and ring']];
+// The API's accepted ranges (docs/api.md, GROUP), and how to say them.
+const RANGES = {
+  queue_places: [0, 1000, 'Enter a whole number from 0 (no queue) to 1000.'],
+  offer_timeout_seconds: [5, 300, 'Enter a whole number of seconds from 5 to 300.'],
+  max_wait_seconds: [30, 86400, 'Enter a whole number of seconds from 30 to 86400 (24 hours).'],
+  max_attempts: [1, 20, 'Enter a whole number from 1 to 20.'],
+};
 const DEFAULTS = {
   name: '', member_ids: [], channels: ['chat', 'video'], queue_places: 10, offer_timeout_seconds: 30,
   max_wait_seconds: 900, chat_mode: 'assign', max_attempts: 3,
@@ -53,8 +60,9 @@ export class GroupsPanel {
 
   #form(group) {
     const g = { ...DEFAULTS, ...group };
-    const number = (name, label, value, hint, min = 0) =>
-      field({ label, name, type: 'number', min: String(min), step: '1', value: String(value ?? ''), hint, testid: `admin-group-${name.replaceAll('_', '-')}` });
+    const number = (name, label, value, hint) =>
+      field({ label, name, type: 'number', min: String(RANGES[name][0]), max: String(RANGES[name][1]), step: '1', value: String(value ?? ''), hint,
+        testid: `admin-group-${name.replaceAll('_', '-')}` });
     const fields = {
       name: field({ label: 'Name', name: 'name', value: g.name, required: true, testid: 'admin-group-name' }),
       member_ids: checkboxes({
@@ -73,11 +81,11 @@ export class GroupsPanel {
       queue_places: number('queue_places', 'Queue places', g.queue_places,
         'How many visitors may wait for an agent. 0 means no queue: when nobody is free, the visitor stays in the chat or leaves a message, and video isn\'t offered.'),
       offer_timeout_seconds: number('offer_timeout_seconds', 'Offer timeout (seconds)', g.offer_timeout_seconds,
-        'How long an agent\'s desk rings before the conversation goes to someone else. The agent is then marked not responding.', 1),
+        'How long an agent\'s desk rings before the conversation goes to someone else. The agent is then marked not responding.'),
       max_wait_seconds: number('max_wait_seconds', 'Maximum wait (seconds)', g.max_wait_seconds,
-        'After waiting this long, the visitor is told and may leave a message.', 1),
+        'After waiting this long, the visitor is told and may leave a message.'),
       max_attempts: number('max_attempts', 'Offers before ringing everyone', g.max_attempts,
-        'After this many offers to one agent at a time, the conversation is offered to the whole group at once.', 1),
+        'After this many offers to one agent at a time, the conversation is offered to the whole group at once.'),
     };
     const message = formMessage();
     const save = h('button', { type: 'submit', class: 'button button--primary', testid: 'admin-save' }, group ? 'Save' : 'Create group');
@@ -88,6 +96,7 @@ export class GroupsPanel {
       fields.channels.element,
       h('div', { class: 'form-grid' },
         [fields.chat_mode, fields.queue_places, fields.offer_timeout_seconds, fields.max_wait_seconds, fields.max_attempts].map((f) => f.element)),
+      h('p', { class: 'field__hint', text: 'Who gets a conversation: the least busy available agent of the group, then the one idle longest.' }),
       message.element,
       h('div', { class: 'form-actions' }, save));
 
@@ -100,13 +109,18 @@ export class GroupsPanel {
         member_ids: fields.member_ids.values(),
         channels: fields.channels.values(),
         chat_mode: fields.chat_mode.input.value,
-        queue_places: intValue(fields.queue_places),
-        offer_timeout_seconds: intValue(fields.offer_timeout_seconds, { min: 1 }),
-        max_wait_seconds: intValue(fields.max_wait_seconds, { min: 1 }),
-        max_attempts: intValue(fields.max_attempts, { min: 1 }),
       };
-      if (!body.name) fields.name.setError('Enter a name.');
-      if (!body.name || Object.values(body).includes(null)) {
+      const errors = {};
+      if (!body.name || [...body.name].length > 80) errors.name = 'Enter a name of 1 to 80 characters.';
+      if (body.channels.length === 0) errors.channels = 'Choose at least one channel: with none, the group\'s sites get no chat and no video.';
+      for (const [name, [min, max, text]] of Object.entries(RANGES)) {
+        const raw = fields[name].input.value.trim();
+        const n = Number(raw);
+        if (raw === '' || !Number.isInteger(n) || n < min || n > max) errors[name] = text;
+        else body[name] = n;
+      }
+      showFieldErrors(fields, errors);
+      if (Object.keys(errors).length) {
         message.error('Check the fields marked in red.');
         return;
       }

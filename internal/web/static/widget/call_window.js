@@ -100,9 +100,8 @@ export class CallWindow {
     this.#self.setCamera(view.camera);
     this.#self.setMic(view.mic);
     setPressed(this.#camera, view.camera);
-    this.#camera.disabled = !view.cameraAllowed;
-    const cameraLabel = view.cameraAllowed ? t('call.camera') : t('call.camera_not_used');
-    this.#camera.setAttribute('title', cameraLabel);
+    // The site doesn't use the visitor's camera: no camera control at all (docs/protocol.md, CAMERA).
+    this.#camera.hidden = !view.cameraAllowed;
     setPressed(this.#mic, view.mic);
     setPressed(this.#sound, view.sound);
     this.#audio.muted = !view.sound;
