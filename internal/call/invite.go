@@ -121,6 +121,19 @@ func (s *Service) VisitorInvite(ctx context.Context, convID string) *notify.Invi
 	return &v
 }
 
+// AgentInvites returns the invitations an agent made that are still waiting, for their desk's hello.
+func (s *Service) AgentInvites(ctx context.Context, agentID string) []notify.InviteView {
+	out := []notify.InviteView{}
+	invs, err := s.st.AgentInvites(ctx, agentID)
+	if err != nil {
+		s.log.Warn("agent invitations", slog.Any("error", err))
+	}
+	for _, i := range invs {
+		out = append(out, notify.ViewInvite(i))
+	}
+	return out
+}
+
 // expireInvites ends the invitations past their time and tells both sides.
 func (s *Service) expireInvites(ctx context.Context) {
 	ended, err := s.st.ExpireInvites(ctx, s.now())

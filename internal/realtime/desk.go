@@ -38,6 +38,7 @@ type deskWelcome struct {
 	Presence notify.PresenceView `json:"presence"`
 	Offers   []notify.OfferView  `json:"offers"`
 	Calls    []notify.CallView   `json:"calls"`
+	Invites  []notify.InviteView `json:"invites"`
 }
 
 type convAck struct {
@@ -95,7 +96,8 @@ func (h *Hub) ServeDesk(w http.ResponseWriter, r *http.Request, account store.Ac
 	c.send(outFrame{V: Version, Type: "ack", ID: env.ID, Data: deskWelcome{Account: accountView{
 		ID: account.ID, Email: account.Email, Name: account.Name, Role: account.Role, Supervisor: account.Supervisor,
 		CanEscalate: account.CanEscalate},
-		Presence: presence, Offers: offers, Calls: h.calls.AgentCalls(ctx, account.ID)}})
+		Presence: presence, Offers: offers, Calls: h.calls.AgentCalls(ctx, account.ID),
+		Invites: h.calls.AgentInvites(ctx, account.ID)}})
 	for _, id := range catchUp {
 		c.enqueue(item{catch: id})
 	}

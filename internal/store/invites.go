@@ -51,6 +51,24 @@ func (s *Store) LiveInvite(ctx context.Context, convID string) (Invite, error) {
 	return scanInvite(s.q().row(ctx, inviteSelect+"WHERE i.conversation_id = ? AND i.state IN ('pending', 'accepted')", convID))
 }
 
+// AgentInvites lists an agent's invitations that are pending or accepted.
+func (s *Store) AgentInvites(ctx context.Context, agentID string) ([]Invite, error) {
+	rows, err := s.q().query(ctx, inviteSelect+"WHERE i.agent_id = ? AND i.state IN ('pending', 'accepted') ORDER BY i.created_at", agentID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Invite
+	for rows.Next() {
+		i, err := scanInvite(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, i)
+	}
+	return out, rows.Err()
+}
+
 // CreateInvite records the agent's invitation to the visitor of a conversation assigned to them. state is
 // InvitePending (the visitor is asked) or InviteAccepted (auto: a bot's handover to video; the visitor goes to the
 // lobby at once). A conversation that is not the agent's is ErrNotFound, a closed one ErrClosed; one with a call

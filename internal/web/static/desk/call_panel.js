@@ -5,6 +5,10 @@
 // microphone toggles and a red hang-up that ends the video only (the header's "End conversation" ends everything).
 // While the agent reads another conversation, a bar leads back to the call. Only the desk tab that answered the
 // call connects (shared/call_tab.js); another tab of the same agent offers to continue the call there.
+//
+// A call an invitation led to (an escalation, or a bot's handover: desk/escalation.js) rings nowhere: it goes live
+// at once. The tab that sent the invitation connects it; failing that, the tab that shows its conversation, a moment
+// later, unless another tab took it meanwhile; failing that, any tab of the agent, a little later still.
 
 import { h } from '/static/shared/dom.js';
 import { errorMessage } from '/static/shared/i18n.js';
@@ -18,6 +22,12 @@ import { t } from './i18n.js';
 
 const ACTIVE = new Set(['queued', 'ringing', 'live']);
 const EXPECT_MS = 20000; // how long an accepted video offer keeps the devices while its call goes live
+// How long a tab waits before it takes an invited call that no other tab took: the tab showing the conversation
+// first, then any tab (a random part, so that two tabs rarely take it at once; hidden tabs last).
+const CLAIM_VIEWING_MS = 150;
+const CLAIM_OTHER_MS = 700;
+const CLAIM_JITTER_MS = 500;
+const CLAIM_HIDDEN_MS = 1000;
 
 export class CallPanel {
   #client;
@@ -25,6 +35,10 @@ export class CallPanel {
   #notify;
   #onLive;
   #labelFor;
+  #invitedCall;
+  #claimedElsewhere = new Set(); // calls another desk tab of the agent took
+  #claimChecked = new Set(); // invited calls this tab already decided about
+  #claimTimer = null;
   #media = null;
   #mediaReady = Promise.resolve();
   #mediaState = 'idle'; // 'idle' | 'starting' | 'ready' | 'error'
@@ -58,10 +72,15 @@ export class CallPanel {
 
   /**
    * client: the RealtimeClient. notify(text, kind): a toast. onLive(conversationId): a call just went live (the desk
-   * shows its conversation). labelFor(conversationId): the visitor's label.
+   * shows its conversation). labelFor(conversationId): the visitor's label. invitedCall(conversationId): whether its
+   * call comes from an invitation, {sentHere} (sent from this tab), or null.
    */
-  constructor({ client, account, notify, onLive, labelFor }) {
-    this.#tab.onMoved((callId) => this.#movedAway(callId));
+  constructor({ client, account, notify, onLive, labelFor, invitedCall = () => null }) {
+    this.#invitedCall = invitedCall;
+    this.#tab.onMoved((callId) => {
+      this.#claimedElsewhere.add(callId);
+      this.#movedAway(callId);
+    });
     this.#client = client;
     this.#account = account;
     this.#notify = notify;
@@ -117,15 +136,15 @@ export class CallPanel {
         this.#conn.close();
         this.#conn = null;
       }
-      this.applyCall(call);
+      this.applyCall(call, { fromHello: true });
       this.#conn?.sendMediaState(); // a change the socket lost on its way
     } else if (this.#call) {
       this.#finish(); // it ended while the socket was down
     }
   }
 
-  /** A `call` frame. */
-  applyCall(call) {
+  /** A `call` frame (fromHello: the hello ack's, for a call that may have gone live long ago). */
+  applyCall(call, { fromHello = false } = {}) {
     if (!call || !call.call_id || !this.#isMine(call)) return;
     const mine = this.#call && this.#call.call_id === call.call_id;
     if (!ACTIVE.has(call.state)) {
@@ -139,11 +158,23 @@ export class CallPanel {
     }
     if (this.#call && !mine) this.#finish();
     const expected = this.#expected && this.#expected.conversationId === call.conversation_id && Date.now() < this.#expected.until;
-    const here = mine ? !this.#elsewhere : expected || this.#tab.holds(call.call_id);
+    let here = mine ? !this.#elsewhere : expected || this.#tab.holds(call.call_id);
+    let claimIn = 0;
+    if (!here && !mine && !fromHello && !this.#claimChecked.has(call.call_id)) {
+      // Just live, answered in no tab: an invited call?
+      this.#claimChecked.add(call.call_id);
+      const invited = this.#invitedCall(call.conversation_id);
+      if (invited && !this.#claimedElsewhere.has(call.call_id)) {
+        if (invited.sentHere) here = true;
+        else if (this.#viewing === call.conversation_id) claimIn = CLAIM_VIEWING_MS;
+        else claimIn = CLAIM_OTHER_MS + Math.random() * CLAIM_JITTER_MS + (document.visibilityState === 'hidden' ? CLAIM_HIDDEN_MS : 0);
+      }
+    }
     this.#call = call;
     if (call.visitor_media) this.#visitorMedia = { ...this.#visitorMedia, ...call.visitor_media };
     if (!here) {
       this.#elsewhere = true;
+      if (claimIn) this.#claimSoon(call.call_id, claimIn);
       this.#render();
       return;
     }
@@ -226,6 +257,18 @@ export class CallPanel {
     this.#release();
     this.#stopMedia();
     clearTimeout(this.#expectTimer);
+    clearTimeout(this.#claimTimer);
+  }
+
+  // Takes the invited call callId in this tab after delay ms, unless another tab took it meanwhile.
+  #claimSoon(callId, delay) {
+    clearTimeout(this.#claimTimer);
+    this.#claimTimer = setTimeout(() => {
+      const call = this.#call;
+      if (!call || call.call_id !== callId || !this.#elsewhere || this.#claimedElsewhere.has(callId)) return;
+      this.#elsewhere = false;
+      this.applyCall(call);
+    }, delay);
   }
 
   #isMine(call) {

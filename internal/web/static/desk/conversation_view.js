@@ -6,6 +6,8 @@
 // is shown read-only with "Take this conversation" (conversation.claim).
 //
 // A live video call (desk/call_panel.js) sits in its conversation, beside the chat (above it when narrow).
+// "Escalate to video" (desk/escalation.js) sits in the header of the agent's own chats, its invitation's state above
+// the reply box.
 
 import { h } from '/static/shared/dom.js';
 import { get } from '/static/shared/api.js';
@@ -25,6 +27,7 @@ export class ConversationView {
   #account;
   #list;
   #callPanel;
+  #escalation;
   #panes = new Map(); // id → {id, transcript, closed, loading}
   #current = null;
   #drafts = new Map();
@@ -46,12 +49,16 @@ export class ConversationView {
   #empty;
   #panel;
 
-  /** callPanel: the desk's CallPanel (optional), shown in its call's conversation. */
-  constructor({ client, account, list, callPanel = null }) {
+  /**
+   * callPanel: the desk's CallPanel (optional), shown in its call's conversation. escalation: the desk's Escalation
+   * (optional).
+   */
+  constructor({ client, account, list, callPanel = null, escalation = null }) {
     this.#client = client;
     this.#account = account;
     this.#list = list;
     this.#callPanel = callPanel;
+    this.#escalation = escalation;
 
     this.#title = h('h2', { class: 'view__title' });
     this.#meta = h('p', { class: 'view__meta' });
@@ -88,11 +95,12 @@ export class ConversationView {
 
     this.#empty = h('div', { class: 'view__empty' }, h('p', { text: 'Select a conversation on the left.' }));
     this.#panel = h('section', { class: 'view__panel', hidden: true },
-      h('header', { class: 'view__header' }, h('div', { class: 'view__heading' }, this.#title, this.#meta), this.#end),
+      h('header', { class: 'view__header' }, h('div', { class: 'view__heading' }, this.#title, this.#meta), escalation?.button, this.#end),
       h('div', { class: 'view__main' },
         callPanel?.element,
         h('div', { class: 'view__chat' },
-          this.#contact, this.#body, this.#typing.element, this.#notice, this.#claimBar, this.#closedNote, this.#composer)));
+          this.#contact, this.#body, this.#typing.element, this.#notice, escalation?.status, this.#claimBar, this.#closedNote,
+          this.#composer)));
     this.element = h('main', { class: 'view' }, callPanel?.returnBar, this.#empty, this.#panel);
   }
 
@@ -218,6 +226,7 @@ export class ConversationView {
     this.#meta.textContent = [s.site_name, state].filter(Boolean).join(' · ');
     this.#renderContact(s);
     this.#end.hidden = !mine;
+    this.#escalation?.setConversation({ id, mine, closed });
     this.#composer.hidden = closed;
     this.#input.disabled = !mine;
     this.#sendButton.disabled = !mine;

@@ -1,6 +1,7 @@
 // The agent desk (served at /desk/): sign-in, then the agent's availability, incoming offers (video calls ring),
 // the conversation list and the selected conversation with its video call, kept live over the desk socket
-// (/ws/desk); and, for supervisors and admins, the supervision panel.
+// (/ws/desk); "Escalate to video" in the agent's chats, for agents allowed to; and, for supervisors and admins, the
+// supervision panel.
 
 import { h } from '/static/shared/dom.js';
 import { onUnauthenticated } from '/static/shared/api.js';
@@ -11,6 +12,7 @@ import { RealtimeClient, socketUrl } from '/static/shared/realtime.js';
 import { ConversationList } from './conversations.js';
 import { ConversationView } from './conversation_view.js';
 import { CallPanel } from './call_panel.js';
+import { Escalation } from './escalation.js';
 import { IncomingCall } from './incoming_call.js';
 import { Offers } from './offers.js';
 import { Presence } from './presence.js';
@@ -32,6 +34,7 @@ class Desk {
   #presence;
   #offers;
   #calls;
+  #escalation;
   #incoming;
   #supervisor = null;
   #status;
@@ -54,15 +57,18 @@ class Desk {
     });
     const toasts = new Toasts();
     const notify = (text, kind) => toasts.show(text, kind);
+    this.#escalation = new Escalation({ client: this.#client, accountId: this.#account.id });
     this.#calls = new CallPanel({
       client: this.#client,
       account: this.#account,
       notify,
       onLive: (id) => !this.#finished && this.#view.current !== id && this.#view.show(id),
       labelFor: (id) => this.#list.get(id)?.visitor_label,
+      invitedCall: (id) => this.#escalation.invitedCall(id),
     });
     this.#incoming = new IncomingCall({ calls: this.#calls });
-    this.#view = new ConversationView({ client: this.#client, account: this.#account, list: this.#list, callPanel: this.#calls });
+    this.#view = new ConversationView({ client: this.#client, account: this.#account, list: this.#list, callPanel: this.#calls,
+      escalation: this.#escalation });
     this.#status = h('span', { class: 'connection', role: 'status', hidden: true });
     this.#presence = new Presence({ client: this.#client, agentId: this.#account.id, notify });
     this.#offers = new Offers({ client: this.#client, notify, incoming: this.#incoming,
@@ -90,6 +96,7 @@ class Desk {
     c.on('hello', (data) => {
       this.#presence.apply(data.presence);
       this.#offers.reconcile(data.offers);
+      this.#escalation.applyHello(data);
       this.#calls.applyHello(data);
       // After every (re)connect: the list may have missed conversations while the socket was down.
       this.#list.load();
@@ -101,8 +108,13 @@ class Desk {
       this.#list.applyEvent(ev);
       this.#view.applyEvent(ev);
       this.#calls.applyEvent(ev);
+      this.#escalation.applyEvent(ev);
     });
-    c.on('call', (call) => this.#calls.applyCall(call));
+    c.on('call.invite', (inv) => this.#escalation.applyInvite(inv));
+    c.on('call', (call) => {
+      this.#escalation.applyCall(call);
+      this.#calls.applyCall(call);
+    });
     c.on('call.candidate', (d) => this.#calls.applyCandidate(d));
     c.on('call.media', (d) => this.#calls.applyMedia(d));
     c.on('conversation', (summary) => {
@@ -156,6 +168,7 @@ class Desk {
     this.#offers.reconcile([]);
     this.#incoming.destroy();
     this.#calls.destroy();
+    this.#escalation.destroy();
     this.#supervisor?.stop();
     clearTimeout(this.#statusTimer);
     onUnauthenticated(null);

@@ -10,7 +10,7 @@
 //   event       a conversation event's data (seq already deduplicated), and the envelope
 //   conversation, typing   the frame's data
 //   presence, offer, offer.ended, queue   the routing frames' data (docs/protocol.md, "Routing payloads")
-//   video, call, call.candidate, call.media   the video-call frames' data (docs/protocol.md, "Video calls")
+//   video, call, call.candidate, call.media, call.invite   the video-call frames' data (docs/protocol.md, "Video calls")
 //   error       an error frame that names no pending request
 //   close       {code, reason, wasOpen}, after every close
 //   terminated  {code, reason}: closed with a 4500–4999 code; no reconnect until start() is called again
@@ -263,6 +263,7 @@ export class RealtimeClient {
       case 'call':
       case 'call.candidate':
       case 'call.media':
+      case 'call.invite':
         this.#emit(env.type, env.data || {});
         break;
       case 'disconnect':

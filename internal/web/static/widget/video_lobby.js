@@ -14,6 +14,7 @@ export class VideoLobby {
   #lobby;
   #lobbySlot;
   #lobbyText;
+  #invited;
   #help;
   #camera;
   #join;
@@ -33,6 +34,7 @@ export class VideoLobby {
 
     this.#lobbySlot = h('div', { class: 'lobby__slot' }, this.#preview.element);
     this.#lobbyText = h('p', { class: 'lobby__text', role: 'status' });
+    this.#invited = h('p', { class: 'lobby__invited', testid: 'lobby-invited', hidden: true });
     this.#help = h('div', { class: 'lobby__help' });
     this.#camera = toggleButton({ testid: 'lobby-camera', label: t('lobby.camera'), iconOn: 'camera', iconOff: 'camera_off',
       onclick: () => onToggleCamera(this.#camera.getAttribute('aria-pressed') !== 'true') });
@@ -41,6 +43,7 @@ export class VideoLobby {
       t('lobby.cancel'));
     this.#lobby = h('section', { class: 'lobby', testid: 'video-lobby', 'aria-labelledby': 'lobby-title', hidden: true },
       h('h2', { class: 'lobby__title', id: 'lobby-title', text: t('lobby.title') }),
+      this.#invited,
       this.#lobbySlot, this.#lobbyText, this.#help,
       h('div', { class: 'lobby__actions' },
         this.#camera,
@@ -57,7 +60,8 @@ export class VideoLobby {
 
   /**
    * view: {phase: 'lobby' | 'waiting' | null, stream, media: 'starting' | 'ready' | 'error', error (a
-   * mediaErrorKind), camera, mic, cameraAllowed, cameraError, joining, callState ('queued' | 'ringing')}.
+   * mediaErrorKind), camera, mic, cameraAllowed, cameraError, joining, callState ('queued' | 'ringing'), invitedBy
+   * (the name of the agent whose invitation the lobby leads to, or null)}.
    */
   render(view) {
     const t = this.#t;
@@ -79,6 +83,9 @@ export class VideoLobby {
       this.#waitingText.textContent = t(view.callState === 'ringing' ? 'call.ringing' : 'call.queued');
       return;
     }
+    // An agent's invitation (an escalation, or a bot's handover): the agent is there, waiting.
+    this.#invited.hidden = !view.invitedBy;
+    this.#invited.textContent = view.invitedBy ? t('lobby.agent_ready', { name: view.invitedBy }) : '';
     const failed = view.media === 'error';
     this.#preview.element.hidden = failed;
     this.#help.replaceChildren(failed ? mediaHelp(t, view.error, this.#onRetry, { retryTestid: 'lobby-retry' }) : '');

@@ -2,8 +2,10 @@
 // widget/visitor_chat.js shows.
 //
 //   invitation   while the latest `video` frame says available (and video wasn't used in this conversation): "Join
-//                the video conversation", or why this browser can't;
-//   lobby        the devices and the self-preview, then "Join now" (call.request);
+//                the video conversation", or why this browser can't; or an agent's invitation (escalation, or a
+//                bot's handover), whatever the `video` frame says (widget/escalation_invite.js);
+//   lobby        the devices and the self-preview, then "Join now" (call.request; with the invitation's id when
+//                an agent invited the visitor: the call is then live at once);
 //   waiting      the call is `queued` or `ringing`: the self-preview, while the waiting room says where the visitor
 //                stands ("Leave the queue" hangs up);
 //   live         the call window, connected to the relay (shared/call_client.js); a reload connects again;
@@ -21,8 +23,9 @@ import { callRecord } from '/static/shared/call_events.js';
 import { CallTab } from '/static/shared/call_tab.js';
 import { LocalMedia, mediaErrorKind, webrtcSupport } from '/static/shared/local_media.js';
 import { CallWindow } from './call_window.js';
+import { EscalationInvite } from './escalation_invite.js';
 import { VideoLobby } from './video_lobby.js';
-import { VideoNotification } from './video_notification.js';
+import { VideoNotification, siteNotification } from './video_notification.js';
 
 const ACTIVE = new Set(['queued', 'ringing', 'live']);
 const REFUSED_KEYS = { no_agent: 'call.refused_no_agent', queue_full: 'call.refused_queue_full', used: 'call.refused_used' };
@@ -40,6 +43,10 @@ export class VisitorCall {
   #support = webrtcSupport();
   #video = null; // the latest `video` frame
   #inviteHidden = false;
+  #invitation; // an agent's invitation to video (widget/escalation_invite.js)
+  #lobbyInvite = null; // the INVITE the lobby is open for (null: the visitor asked for video themselves)
+  #open; // the chatbox is open (not minimized)
+  #onAttention;
   #used = new Set(); // conversations whose video call took place
   #call = null; // the CALL under way
   #hungUp = new Set(); // calls this page hung up, in case the server still calls them live after a reconnect
@@ -49,6 +56,7 @@ export class VisitorCall {
   #mediaState = 'starting';
   #mediaError = '';
   #cameraWanted = true;
+  #pinned = null; // the camera policy the devices were started with: a change during the call doesn't apply to it
   #joining = false;
   #moving = false; // "Continue here": the call connects in this tab only if the server lets it
   #conn = null;
@@ -66,9 +74,9 @@ export class VisitorCall {
    * site: the site's public id. client: the RealtimeClient. conversation(): {id, ended} of the conversation shown.
    * adopt(id): a call.request opened conversation id. notice(text): a short message in the chatbox. onChange(): the
    * call's waiting state changed (the waiting room follows it). onLayout(large): the call window was enlarged or
-   * shrunk.
+   * shrunk. onAttention(): whether an agent's invitation waits for an answer changed (see `inviting`).
    */
-  constructor({ t, site, client, bridge, conversation, adopt, notice, onChange, onLayout }) {
+  constructor({ t, site, client, bridge, conversation, adopt, notice, onChange, onLayout, onAttention = () => {} }) {
     this.#t = t;
     this.#tab = new CallTab(`parley.call.${site}`);
     this.#tab.onMoved((callId) => this.#movedAway(callId));
@@ -79,6 +87,8 @@ export class VisitorCall {
     this.#notice = notice;
     this.#onChange = onChange;
     this.#onLayout = onLayout;
+    this.#onAttention = onAttention;
+    this.#open = !bridge.embedded;
 
     this.#notification = new VideoNotification({
       t,
@@ -114,7 +124,15 @@ export class VisitorCall {
     /** The lobby, the waiting stage and the call window: above the transcript. */
     this.stage = h('div', { class: 'call-stage', hidden: true }, this.#lobby.element, this.#window.element, this.#elsewhere);
     /** The invitation: above the input. */
-    this.offer = this.#notification.element;
+    this.#invitation = new EscalationInvite({
+      t,
+      client,
+      notice,
+      onJoin: (invite) => this.#openLobby(invite),
+      onChange: () => this.#onAttention(),
+    });
+    this.offer = h('div', { class: 'video-offers' }, this.#invitation.element, this.#notification.element);
+    document.addEventListener('visibilitychange', () => this.#render());
     this.#render();
   }
 
@@ -125,6 +143,32 @@ export class VisitorCall {
 
   get live() {
     return this.#phase === 'live';
+  }
+
+  /** An agent's invitation to video waits for the visitor's answer (the launcher draws attention to it). */
+  get inviting() {
+    return this.#invitation.shown;
+  }
+
+  /** The chatbox was opened or minimized: a bot's handover to video opens the lobby only in an open chatbox. */
+  setOpen(open) {
+    this.#open = open;
+    this.#render();
+  }
+
+  /** A `call.invite` frame, or the hello ack's `invite` (null: none waits). */
+  applyInvite(inv) {
+    this.#invitation.apply(inv, this.#conversation().id);
+    const lobby = this.#lobbyInvite;
+    if (lobby && this.#phase === 'lobby' && !this.#joining) {
+      if (inv && inv.invite_id === lobby.invite_id && inv.state === 'used') {
+        this.#finish(); // the visitor joined from another tab: the `call` frames take it from here
+      } else if (this.#invitation.ended(lobby)) {
+        this.#notice(this.#t(inv && inv.state === 'expired' ? 'invite.expired' : 'invite.gone'));
+        this.#finish();
+      }
+    }
+    this.#render();
   }
 
   /** The hello ack: its `call` is the call under way in the visitor's open conversation (a reload comes back to it). */
@@ -142,6 +186,7 @@ export class VisitorCall {
     } else if (this.#call) {
       this.#finish({ ...this.#call, state: 'ended' }); // it ended while the socket was down
     }
+    if ('invite' in data) this.applyInvite(data.invite || null); // the invitation waiting in the open conversation
   }
 
   /** A `video` frame. */
@@ -257,9 +302,11 @@ export class VisitorCall {
     this.#onChange();
   }
 
-  #openLobby() {
+  // invite: the agent's accepted invitation the lobby leads to (none when the visitor asked for video).
+  #openLobby(invite = null) {
     if (this.#phase || this.#support) return;
     this.#phase = 'lobby';
+    this.#lobbyInvite = invite;
     this.#startMedia();
     this.#render();
   }
@@ -268,6 +315,7 @@ export class VisitorCall {
   // visitor's choice before a reload says otherwise).
   #startMedia(camera) {
     const policy = this.#policy();
+    this.#pinned = policy; // a retry keeps it
     this.#media?.stop();
     const media = new LocalMedia({ cameraAllowed: policy.allowed !== false });
     this.#media = media;
@@ -301,6 +349,8 @@ export class VisitorCall {
     const { id, ended } = this.#conversation();
     const data = { client_msg_id: newId() };
     if (id && !ended) data.conversation_id = id;
+    const invite = this.#lobbyInvite;
+    if (invite) Object.assign(data, { conversation_id: invite.conversation_id || data.conversation_id, invite_id: invite.invite_id });
     try {
       const ack = await this.#client.request('call.request', data, { persistent: true });
       const call = ack.call && { ...ack.call, conversation_id: ack.call.conversation_id || ack.conversation_id };
@@ -312,7 +362,13 @@ export class VisitorCall {
       if (ack.conversation_id && !this.#conversation().id) this.#adopt(ack.conversation_id);
       if (call) this.applyCall(call);
     } catch (err) {
-      if (err.code === 110) {
+      if (invite && err.code === 112) {
+        // The agent has no room for a call right now: still in the lobby, "Join now" again.
+        this.#notice(this.#t('invite.agent_busy', { name: invite.agent_name || this.#t('transcript.agent') }));
+      } else if (invite && (err.code === 105 || err.code === 110 || err.code === 111)) {
+        this.#notice(this.#t('invite.gone'));
+        this.#finish();
+      } else if (err.code === 110) {
         const reason = this.#video && this.#video.reason;
         this.#notice(this.#t(REFUSED_KEYS[reason] || 'call.refused'));
         if (reason === 'used' && id) this.#used.add(id);
@@ -407,6 +463,7 @@ export class VisitorCall {
     if (call && this.#phase !== 'elsewhere') this.#tab.release(call.call_id);
     this.#release();
     this.#phase = null;
+    this.#lobbyInvite = null;
     this.#setLarge(false);
     this.#render();
     this.#onChange();
@@ -417,14 +474,18 @@ export class VisitorCall {
     this.#conn = null;
     this.#media?.stop();
     this.#media = null;
+    this.#pinned = null;
     this.#call = null;
     this.#connection = 'connecting';
     this.#agentMedia = { camera: true, mic: true };
     this.#window.clear();
   }
 
+  // The site's camera policy (CAMERA). Once the devices are started it stays as it was for this call: an admin who
+  // allows the camera during a call doesn't turn it on, and one who forbids it doesn't take away the visitor's
+  // control of a camera that is on.
   #policy() {
-    return (this.#call && this.#call.camera) || (this.#video && this.#video.camera) || {};
+    return this.#pinned || (this.#call && this.#call.camera) || (this.#video && this.#video.camera) || {};
   }
 
   #render() {
@@ -432,14 +493,18 @@ export class VisitorCall {
     const { id, ended } = this.#conversation();
     const video = this.#video;
     const used = (video && video.reason === 'used') || (id && this.#used.has(id));
-    const offered = Boolean(video && video.available === true && !used && !ended && !this.#phase && !this.#inviteHidden);
+    // An agent's invitation comes first, whatever the `video` frame says (after a call, it is the only way back).
+    this.#invitation.render({ convId: id, ended, busy: Boolean(this.#phase), open: this.#open, unsupported: this.#support,
+      reassurance: siteNotification(t, null, this.#policy(), document.documentElement.lang || 'en').reassurance });
+    const offered = Boolean(video && video.available === true && !used && !ended && !this.#phase && !this.#inviteHidden
+      && !this.#invitation.shown);
     const policy = this.#policy();
-    const restricted = policy.allowed === false || policy.off_by_default === true;
+    // The frame's document says the widget's language (widget/frame.js).
+    const lang = document.documentElement.lang || 'en';
     this.#notification.render({
       show: offered ? (this.#support ? 'unsupported' : 'offer') : null,
       unsupported: this.#support,
-      reassurance: restricted ? policy.reassurance || t('video.reassurance') : null,
-      texts: (video && video.notification) || {},
+      ...siteNotification(t, video && video.notification, policy, lang),
     });
 
     const media = this.#media;
@@ -457,6 +522,7 @@ export class VisitorCall {
       cameraError: media && media.cameraError,
       joining: this.#joining,
       callState: this.#call && this.#call.state,
+      invitedBy: this.#lobbyInvite ? this.#lobbyInvite.agent_name || t('transcript.agent') : null,
     });
     this.#window.setState(this.#call ? this.#call.state : '', this.#phase === 'live');
     if (this.#phase === 'live') {
