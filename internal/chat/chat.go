@@ -5,6 +5,7 @@ package chat
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -32,11 +33,25 @@ type Router interface {
 	Ended(ctx context.Context, convID string)
 }
 
+// Bots is the bot layer (internal/bot), as the chat service uses it. On a site with a bot, the bot answers first:
+// while it is in charge, the conversation is not routed to the agents, and the bot routes it when it hands over.
+type Bots interface {
+	// Answers reports whether a bot answers the site's visitors first.
+	Answers(ctx context.Context, siteID string) bool
+	// Opened starts the site's bot in a conversation the widget opened; it reports whether a bot took it.
+	Opened(ctx context.Context, c store.Conversation, lang string) bool
+	// VisitorMessage hands a stored visitor message to the conversation's bot (created: the message opened the
+	// conversation; quickReply: the quick reply chosen, if any). It reports whether a bot is in charge. It must not
+	// block on anything slow.
+	VisitorMessage(ctx context.Context, c store.Conversation, e store.Event, created bool, quickReply, lang string) bool
+}
+
 // Service runs conversations.
 type Service struct {
 	store      *store.Store
 	notify     *notify.Notifier
 	router     Router
+	bots       Bots
 	now        func() time.Time
 	log        *slog.Logger
 	metrics    *metrics.Metrics
@@ -45,9 +60,11 @@ type Service struct {
 
 // Deps are what the chat service needs. MaxMessage is the longest message, in characters.
 type Deps struct {
-	Store      *store.Store
-	Notifier   *notify.Notifier
-	Router     Router
+	Store    *store.Store
+	Notifier *notify.Notifier
+	Router   Router
+	// Bots may be nil: agents then answer every conversation at once.
+	Bots       Bots
 	Now        func() time.Time
 	Log        *slog.Logger
 	Metrics    *metrics.Metrics
@@ -56,14 +73,22 @@ type Deps struct {
 
 // NewService builds the chat service.
 func NewService(d Deps) *Service {
-	return &Service{store: d.Store, notify: d.Notifier, router: d.Router, now: d.Now, log: d.Log, metrics: d.Metrics, maxMessage: d.MaxMessage}
+	return &Service{store: d.Store, notify: d.Notifier, router: d.Router, bots: d.Bots, now: d.Now, log: d.Log, metrics: d.Metrics, maxMessage: d.MaxMessage}
 }
 
 // Visitor identifies the visitor behind a socket.
 type Visitor struct {
 	ID     string
 	SiteID string
+	// Lang is the widget's language ("en", "fr" or ""), for a bot's texts.
+	Lang string
 }
+
+// MaxQuickReplyID is the longest quick-reply id a visitor may send.
+const MaxQuickReplyID = 64
+
+// ErrBadQuickReply is a quick-reply id that is too long.
+var ErrBadQuickReply = errors.New("chat: quick reply id is too long")
 
 // Agent identifies the agent behind a desk socket.
 type Agent struct {
@@ -95,12 +120,27 @@ func mapErr(err error) error {
 // VisitorSend stores a visitor's message, opening a conversation with the first one and handing it to the
 // distribution engine. receivedAt is when the frame arrived, for metrics.
 func (s *Service) VisitorSend(ctx context.Context, v Visitor, convID, clientMsgID, body string, receivedAt time.Time) (store.Appended, error) {
+	return s.VisitorReply(ctx, v, convID, clientMsgID, body, "", receivedAt)
+}
+
+// VisitorReply is VisitorSend for a message that may answer a bot: quickReply is the id of the quick reply the
+// visitor chose (its label is the body), or "". On a site with a bot, the first message starts the bot instead of
+// routing the conversation, and while the bot is in charge every message goes to it.
+func (s *Service) VisitorReply(ctx context.Context, v Visitor, convID, clientMsgID, body, quickReply string, receivedAt time.Time) (store.Appended, error) {
 	body, err := s.checkBody(body)
 	if err != nil {
 		return store.Appended{}, err
 	}
+	if len(quickReply) > MaxQuickReplyID {
+		return store.Appended{}, ErrBadQuickReply
+	}
+	data := ""
+	if quickReply != "" {
+		b, _ := json.Marshal(map[string]string{"quick_reply": quickReply})
+		data = string(b)
+	}
 	res, err := s.store.AppendVisitorMessage(ctx, store.VisitorMessage{SiteID: v.SiteID, VisitorID: v.ID, VisitorName: "Visitor",
-		ConversationID: convID, ClientMsgID: clientMsgID, Body: body, At: s.now()})
+		ConversationID: convID, ClientMsgID: clientMsgID, Body: body, Data: data, At: s.now()})
 	if err != nil {
 		return store.Appended{}, mapErr(err)
 	}
@@ -109,6 +149,9 @@ func (s *Service) VisitorSend(ctx context.Context, v Visitor, convID, clientMsgI
 	}
 	s.metrics.Messages.WithLabelValues(store.AuthorVisitor).Inc()
 	s.notify.Events(ctx, res.Conversation, res.Events, receivedAt)
+	if s.bots != nil && s.bots.VisitorMessage(ctx, res.Conversation, res.Events[0], res.Created, quickReply, v.Lang) {
+		return res, nil
+	}
 	if res.Created {
 		if err := s.router.Enqueue(ctx, res.Conversation); err != nil {
 			// The message is stored; the conversation stays visible to the group, who can take it by hand.
@@ -117,6 +160,34 @@ func (s *Service) VisitorSend(ctx context.Context, v Visitor, convID, clientMsgI
 		}
 	}
 	return res, nil
+}
+
+// Open returns the visitor's open conversation on the site. When they have none and a bot answers the site, it
+// opens one and starts the bot, so that the bot greets the visitor before they write. ok is false when there is no
+// conversation to show: the visitor's first message will open one.
+func (s *Service) Open(ctx context.Context, v Visitor) (c store.Conversation, ok bool, err error) {
+	c, err = s.store.OpenConversation(ctx, v.SiteID, v.ID)
+	if err == nil {
+		return c, true, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return store.Conversation{}, false, err
+	}
+	if s.bots == nil || !s.bots.Answers(ctx, v.SiteID) {
+		return store.Conversation{}, false, nil
+	}
+	c, created, err := s.store.OpenOrCreateConversation(ctx, v.SiteID, v.ID, s.now())
+	if err != nil {
+		return store.Conversation{}, false, err
+	}
+	if created && !s.bots.Opened(ctx, c, v.Lang) {
+		// The bot could not start: the agents answer, as on a site without a bot.
+		if err := s.router.Enqueue(ctx, c); err != nil {
+			s.log.Error("enqueue conversation", slog.String("conversation_id", c.ID), slog.Any("error", err))
+			s.notify.Summary(ctx, c.ID)
+		}
+	}
+	return c, true, nil
 }
 
 // AgentSend stores an agent's reply to a conversation assigned to them.

@@ -1,5 +1,6 @@
-// Package demo seeds the data `parley demo` shows: a shop site with the widget, a routing group, two agents and an
-// admin. Seeding is idempotent: running the demo again keeps what is there and its conversations.
+// Package demo seeds the data `parley demo` shows: a shop site with the widget, a second shop whose chat starts with
+// a scenario bot, a routing group, two agents and an admin. Seeding is idempotent: running the demo again keeps what
+// is there and its conversations.
 package demo
 
 import (
@@ -9,6 +10,7 @@ import (
 	"net"
 
 	"github.com/parley/parley/internal/auth"
+	"github.com/parley/parley/internal/bot"
 	"github.com/parley/parley/internal/store"
 )
 
@@ -20,6 +22,9 @@ const (
 	AdminEmail = "admin@demo.parley.test"
 	AnaEmail   = "ana@demo.parley.test"
 	BenEmail   = "ben@demo.parley.test"
+	// BotSiteName is the second shop, served at /demo/bot/, whose chat starts with the scenario bot BotName.
+	BotSiteName = "Demo Bot Shop"
+	BotName     = "Demo Bot Shop assistant"
 )
 
 // Seed creates whatever demo data is missing (Ana, a supervisor, and Ben in the group "Support"; an admin), and allows the origins the demo page is served from on addr. It
@@ -50,6 +55,9 @@ func Seed(ctx context.Context, st *store.Store, addr string) (store.Site, error)
 		}
 	}
 	origins := Origins(addr)
+	if err := seedBotShop(ctx, st, g.ID, origins); err != nil {
+		return store.Site{}, err
+	}
 	site, err := st.SiteByName(ctx, SiteName)
 	if errors.Is(err, store.ErrNotFound) {
 		return st.CreateSite(ctx, store.Site{Name: SiteName, AllowedOrigins: origins, GroupID: g.ID})
@@ -57,15 +65,68 @@ func Seed(ctx context.Context, st *store.Store, addr string) (store.Site, error)
 	if err != nil {
 		return store.Site{}, fmt.Errorf("demo site: %w", err)
 	}
+	return allowOrigins(ctx, st, site, g.ID, origins)
+}
+
+// allowOrigins adds the demo's origins to a site, and routes it to the group if it has none.
+func allowOrigins(ctx context.Context, st *store.Store, site store.Site, groupID string, origins []string) (store.Site, error) {
 	for _, o := range origins {
 		if !contains(site.AllowedOrigins, o) {
 			site.AllowedOrigins = append(site.AllowedOrigins, o)
 		}
 	}
 	if site.GroupID == "" {
-		site.GroupID = g.ID
+		site.GroupID = groupID
 	}
 	return st.UpdateSite(ctx, site)
+}
+
+// seedBotShop creates the bot shop and its scenario bot when they are missing; a bot or site the admin changed is
+// kept as it is.
+func seedBotShop(ctx context.Context, st *store.Store, groupID string, origins []string) error {
+	b, err := st.BotByName(ctx, BotName)
+	if errors.Is(err, store.ErrNotFound) {
+		b, err = st.CreateBot(ctx, store.Bot{Name: BotName, Kind: store.BotScenario, Scenario: BotScenario().JSON()})
+	}
+	if err != nil {
+		return fmt.Errorf("demo bot: %w", err)
+	}
+	site, err := st.SiteByName(ctx, BotSiteName)
+	if errors.Is(err, store.ErrNotFound) {
+		site, err = st.CreateSite(ctx, store.Site{Name: BotSiteName, AllowedOrigins: origins, GroupID: groupID})
+		if err == nil {
+			err = st.SetSiteBot(ctx, site.ID, b.ID)
+		}
+	} else if err == nil {
+		_, err = allowOrigins(ctx, st, site, groupID, origins)
+	}
+	if err != nil {
+		return fmt.Errorf("demo bot shop: %w", err)
+	}
+	return nil
+}
+
+// BotScenario is the demo bot's scenario: a greeting with two quick replies, one leading to a transfer card that
+// carries the video phrase (the conversation moves to video when an agent takes it), the other to a plain transfer.
+func BotScenario() bot.Scenario {
+	return bot.Scenario{
+		Start: "welcome",
+		Steps: []bot.Step{
+			{ID: "welcome", Kind: bot.KindMessage,
+				Text: bot.Text{"en": "Hello! I'm the shop's assistant. How can we help you today?",
+					"fr": "Bonjour ! Je suis l'assistant de la boutique. Comment pouvons-nous vous aider ?"},
+				QuickReplies: []bot.QuickReply{
+					{ID: "video", Label: bot.Text{"en": "Talk to an expert by video", "fr": "Parler à un expert en vidéo"}, Next: "expert_video"},
+					{ID: "question", Label: bot.Text{"en": "Ask a question", "fr": "Poser une question"}, Next: "agent_chat"},
+				}},
+			{ID: "expert_video", Kind: bot.KindTransfer,
+				Text: bot.Text{"en": "An expert is on the way. You will be connected by video as soon as they answer.",
+					"fr": "Un expert arrive. Vous allez être mis en relation par vidéo dès qu'il répond."}},
+			{ID: "agent_chat", Kind: bot.KindTransfer,
+				Text: bot.Text{"en": "Thanks! An agent will answer you here in a moment.",
+					"fr": "Merci ! Un conseiller vous répond ici dans un instant."}},
+		},
+	}
 }
 
 // ensureAccount creates the account described by want (with the demo password and 3 chat slots) unless its e-mail

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/parley/parley/internal/bot"
 	"github.com/parley/parley/internal/store"
 )
 
@@ -41,5 +42,23 @@ func TestSeedIsIdempotentAndFollowsThePort(t *testing.T) {
 	g, err := st.GroupByName(ctx, GroupName)
 	if err != nil || len(g.Members) != 2 || again.GroupID != g.ID {
 		t.Fatalf("group %+v %v, site group %s", g, err, again.GroupID)
+	}
+	// The bot shop: the same group, the same origins, and its scenario bot, once.
+	botSite, err := st.SiteByName(ctx, BotSiteName)
+	if err != nil || botSite.GroupID != g.ID || !slices.Contains(botSite.AllowedOrigins, "http://localhost:9000") {
+		t.Fatalf("bot site %+v %v", botSite, err)
+	}
+	b, err := st.SiteBot(ctx, botSite.ID)
+	if err != nil || b.Name != BotName || b.Kind != store.BotScenario {
+		t.Fatalf("the bot shop's bot: %+v %v", b, err)
+	}
+	if _, err := bot.ParseScenario(b.Scenario); err != nil {
+		t.Fatalf("the demo scenario is invalid: %v", err)
+	}
+	if bots, _ := st.Bots(ctx); len(bots) != 1 {
+		t.Fatalf("%d bots after two seeds, want 1", len(bots))
+	}
+	if _, err := st.SiteBot(ctx, again.ID); err == nil {
+		t.Fatal("the first demo shop has a bot")
 	}
 }

@@ -88,6 +88,8 @@ func chatError(err error) error {
 		return perr(CodeConversationNotFound, "conversation not found")
 	case errors.Is(err, chat.ErrClosed):
 		return perr(CodeConversationClosed, "conversation is closed")
+	case errors.Is(err, chat.ErrBadQuickReply):
+		return perr(CodeBadRequest, "quick_reply is longer than 64 characters")
 	case errors.Is(err, routing.ErrNotFound):
 		return perr(CodeConversationNotFound, "not found, or not yours")
 	case errors.Is(err, routing.ErrConflict):
@@ -104,12 +106,16 @@ func chatError(err error) error {
 type helloData struct {
 	Token  string           `json:"token"`
 	Resume map[string]int64 `json:"resume"`
+	// Lang is the widget's language (visitor), for a bot's texts.
+	Lang string `json:"lang"`
 }
 
 type sendData struct {
 	ConversationID string `json:"conversation_id"`
 	ClientMsgID    string `json:"client_msg_id"`
 	Body           string `json:"body"`
+	// QuickReply is the id of the bot's quick reply the visitor chose (visitor only); Body is its label.
+	QuickReply string `json:"quick_reply"`
 }
 
 type typingData struct {

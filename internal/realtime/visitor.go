@@ -67,7 +67,7 @@ func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, site store.Si
 		closeEarly(ws, DisconnectTokenInvalid, "visitor token invalid")
 		return
 	}
-	v := &visitorConn{hub: h, visitor: chat.Visitor{ID: visitorID, SiteID: site.ID}, connID: store.NewID("vc")}
+	v := &visitorConn{hub: h, visitor: chat.Visitor{ID: visitorID, SiteID: site.ID, Lang: widgetLang(hello.Lang)}, connID: store.NewID("vc")}
 	ctx := r.Context()
 
 	// Follow the conversations the client shows that are really this visitor's, and the open one.
@@ -137,8 +137,17 @@ func (v *visitorConn) request(ctx context.Context, c *conn, env envelope, receiv
 	switch env.Type {
 	case "message.send":
 		return v.hub.sendMessage(c, env, received, v.visitor.ID, v.visitor.SiteID, func(d sendData) (store.Appended, error) {
-			return v.hub.chat.VisitorSend(ctx, v.visitor, d.ConversationID, d.ClientMsgID, d.Body, received)
+			return v.hub.chat.VisitorReply(ctx, v.visitor, d.ConversationID, d.ClientMsgID, d.Body, d.QuickReply, received)
 		})
+	case "conversation.open":
+		c, ok, err := v.hub.chat.Open(ctx, v.visitor)
+		if err != nil {
+			return nil, chatError(err)
+		}
+		if !ok {
+			return openAck{}, nil
+		}
+		return openAck{ConversationID: &c.ID}, nil
 	case "typing":
 		var d typingData
 		if err := decode(env, &d); err != nil {
@@ -295,6 +304,20 @@ func (v *visitorConn) videoSeen(g notify.VideoView) notify.VideoView {
 		g.Available, g.Reason = false, "used"
 	}
 	return g
+}
+
+// openAck answers conversation.open: the visitor's open conversation, or null.
+type openAck struct {
+	ConversationID *string `json:"conversation_id"`
+}
+
+// widgetLang keeps the languages the widget speaks; anything else is "" (the site's language applies).
+func widgetLang(lang string) string {
+	switch lang {
+	case "en", "fr":
+		return lang
+	}
+	return ""
 }
 
 // quote shortens and quotes client text for an error message.

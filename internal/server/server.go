@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/parley/parley/internal/auth"
+	"github.com/parley/parley/internal/bot"
 	"github.com/parley/parley/internal/bus"
 	"github.com/parley/parley/internal/config"
 	"github.com/parley/parley/internal/metrics"
@@ -33,6 +34,7 @@ type Server struct {
 	hub      *realtime.Hub
 	router   *routing.Engine
 	notifier *notify.Notifier
+	bots     *bot.Service
 	signer   *auth.VisitorSigner
 	metrics  *metrics.Metrics
 	log      *slog.Logger
@@ -50,6 +52,7 @@ type Deps struct {
 	Hub      *realtime.Hub
 	Router   *routing.Engine
 	Notifier *notify.Notifier
+	Bots     *bot.Service
 	Signer   *auth.VisitorSigner
 	Metrics  *metrics.Metrics
 	Log      *slog.Logger
@@ -60,7 +63,7 @@ type Deps struct {
 
 // New builds the server.
 func New(d Deps) *Server {
-	return &Server{cfg: d.Config, store: d.Store, bus: d.Bus, hub: d.Hub, router: d.Router, notifier: d.Notifier, signer: d.Signer, metrics: d.Metrics,
+	return &Server{cfg: d.Config, store: d.Store, bus: d.Bus, hub: d.Hub, router: d.Router, notifier: d.Notifier, bots: d.Bots, signer: d.Signer, metrics: d.Metrics,
 		log: d.Log, now: d.Now, static: d.Static, demoSite: d.DemoSite}
 }
 
@@ -90,6 +93,15 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/admin/sites", s.withAdmin(s.createSite))
 	mux.HandleFunc("PATCH /api/admin/sites/{id}", s.withAdmin(s.updateSite))
 
+	mux.HandleFunc("GET /api/admin/bots", s.withAdmin(s.listBots))
+	mux.HandleFunc("POST /api/admin/bots", s.withAdmin(s.createBot))
+	mux.HandleFunc("PATCH /api/admin/bots/{id}", s.withAdmin(s.updateBot))
+	mux.HandleFunc("DELETE /api/admin/bots/{id}", s.withAdmin(s.deleteBot))
+	mux.HandleFunc("POST /api/admin/bots/{id}/credentials", s.withAdmin(s.renewBotCredentials))
+	mux.HandleFunc("PUT /api/admin/sites/{id}/bot", s.withAdmin(s.setSiteBot))
+	mux.HandleFunc("POST /api/bot/conversations/{id}/messages", s.withBot(s.botPost))
+	mux.HandleFunc("POST /api/bot/conversations/{id}/transfer", s.withBot(s.botTransfer))
+
 	mux.HandleFunc("GET /api/widget/config", s.widgetConfig)
 	mux.HandleFunc("OPTIONS /api/widget/", s.widgetPreflight)
 	mux.HandleFunc("POST /api/widget/session", s.widgetSession)
@@ -103,6 +115,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /desk/", s.app("desk/index.html"))
 	mux.HandleFunc("GET /admin/", s.app("admin/index.html"))
 	mux.HandleFunc("GET /demo/", s.demoPage)
+	mux.HandleFunc("GET /demo/bot/", s.demoBotPage)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/desk/", http.StatusFound) })
 	return s.recoverer(s.securityHeaders(mux))
 }

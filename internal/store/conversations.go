@@ -175,7 +175,9 @@ type VisitorMessage struct {
 	ConversationID string // "" means the visitor's open conversation, created when there is none
 	ClientMsgID    string
 	Body           string
-	At             time.Time
+	// Data is the event's structured details as JSON, or "" (the quick reply the visitor chose).
+	Data string
+	At   time.Time
 }
 
 // AppendVisitorMessage stores a visitor's message in one transaction. When the visitor names a conversation it
@@ -218,7 +220,7 @@ func (s *Store) AppendVisitorMessage(ctx context.Context, m VisitorMessage) (App
 			}
 		}
 		e := Event{ConversationID: c.ID, Type: EventMessage, Author: AuthorVisitor, AuthorID: m.VisitorID,
-			AuthorName: m.VisitorName, Body: m.Body, ClientMsgID: m.ClientMsgID, CreatedAt: m.At}
+			AuthorName: m.VisitorName, Body: m.Body, ClientMsgID: m.ClientMsgID, CreatedAt: m.At, Data: m.Data}
 		if err := appendEvent(ctx, tx, &e); err != nil {
 			return err
 		}

@@ -1,5 +1,5 @@
-// The admin app (served at /admin/): agents, routing groups and sites. Sign-in and the top bar are shared with the
-// desk.
+// The admin app (served at /admin/): agents, routing groups, sites, and the chatbox and notification builders.
+// Sign-in and the top bar are shared with the desk.
 
 import { h } from '/static/shared/dom.js';
 import { onUnauthenticated } from '/static/shared/api.js';
@@ -7,7 +7,10 @@ import { logOut } from '/static/shared/account.js';
 import { signedInAccount, showLogin } from '/static/shared/login.js';
 import { topbar } from '/static/shared/topbar.js';
 import { AgentsPanel } from './agents.js';
+import { BotsPanel } from './bots.js';
+import { ChatboxBuilderPanel } from './chatbox_builder.js';
 import { GroupsPanel } from './groups.js';
+import { NotificationBuilderPanel } from './notification_builder.js';
 import { SitesPanel } from './sites.js';
 
 const APP = 'Admin';
@@ -16,6 +19,9 @@ const TABS = [
   { id: 'agents', text: 'Agents', panel: (account) => new AgentsPanel(account) },
   { id: 'groups', text: 'Groups', panel: () => new GroupsPanel() },
   { id: 'sites', text: 'Sites', panel: () => new SitesPanel() },
+  { id: 'chatbox', text: 'Chatbox builder', panel: () => new ChatboxBuilderPanel() },
+  { id: 'notification', text: 'Notification builder', panel: () => new NotificationBuilderPanel() },
+  { id: 'bots', text: 'Bots', panel: () => new BotsPanel() },
 ];
 const root = document.getElementById('app');
 

@@ -5,6 +5,7 @@ import { h } from '/static/shared/dom.js';
 import { get, patch, post } from '/static/shared/api.js';
 import { copyText } from '/static/shared/clipboard.js';
 import { field, formMessage, showFieldErrors, showSubmitError } from '/static/shared/forms.js';
+import { loadBots, saveSiteBot, siteBotField } from './bots.js';
 import { loadGroups } from './groups.js';
 import { MasterDetail } from './master_detail.js';
 
@@ -13,6 +14,7 @@ const LANGUAGES = [['', 'The visitor\'s browser language'], ['en', 'English'], [
 
 export class SitesPanel {
   #groups = null; // the routing groups, or null when they could not be loaded
+  #bots = null; // the bots, or null when they could not be loaded
   #md;
 
   constructor() {
@@ -31,8 +33,9 @@ export class SitesPanel {
 
   async load() {
     try {
-      const [{ sites }, groups] = await Promise.all([get('/api/admin/sites'), loadGroups()]);
+      const [{ sites }, groups, bots] = await Promise.all([get('/api/admin/sites'), loadGroups(), loadBots()]);
       this.#groups = groups;
+      this.#bots = bots && bots.bots;
       this.#md.setItems(sites);
     } catch (err) {
       if (err.status !== 401) this.#md.message.error(`The sites could not be loaded: ${err.message}`);
@@ -67,6 +70,7 @@ export class SitesPanel {
       }),
     };
     if (!fields.group_id) delete fields.group_id;
+    if (this.#bots) fields.bot_id = siteBotField(this.#bots, site);
     const message = formMessage();
     const save = h('button', { type: 'submit', class: 'button button--primary', testid: 'admin-save' }, site ? 'Save' : 'Create site');
     const form = h('form', { class: 'card', novalidate: true, 'aria-label': site ? `Site ${site.name}` : 'New site' },
@@ -85,16 +89,29 @@ export class SitesPanel {
         allowed_origins: parseOrigins(fields.allowed_origins.input.value),
       };
       if (fields.group_id) body.group_id = fields.group_id.input.value;
+      const errors = {};
+      if (!body.name || [...body.name].length > 80) errors.name = 'Enter a name of 1 to 80 characters.';
+      const wrong = body.allowed_origins.filter((o) => !validOrigin(o));
+      if (wrong.length) {
+        errors.allowed_origins = `Each origin is a scheme and a host, like https://shop.example.com, with no path. Check: ${wrong.join(', ')}`;
+      }
+      showFieldErrors(fields, errors);
+      if (Object.keys(errors).length) {
+        message.error('Check the fields marked in red.');
+        return;
+      }
       save.disabled = true;
       try {
         if (site) {
           const updated = await patch(`/api/admin/sites/${encodeURIComponent(site.id)}`, body);
+          const botSaved = await this.#saveBot(updated.id, fields.bot_id);
           this.#md.save(updated);
-          this.#md.message.success(`${updated.name} is saved.`);
+          if (botSaved) this.#md.message.success(`${updated.name} is saved.`);
         } else {
           const created = await post('/api/admin/sites', body);
+          const botSaved = await this.#saveBot(created.id, fields.bot_id);
           this.#md.save(created);
-          this.#md.message.success(`${created.name} is created. Put its snippet on the website.`);
+          if (botSaved) this.#md.message.success(`${created.name} is created. Put its snippet on the website.`);
         }
       } catch (err) {
         save.disabled = false;
@@ -102,6 +119,26 @@ export class SitesPanel {
       }
     });
     return form;
+  }
+
+  // The site's bot is saved apart (PUT /api/admin/sites/{id}/bot), once the site is. Returns false, having said
+  // why, when it could not be.
+  async #saveBot(siteId, f) {
+    if (!f || !this.#bots) return true;
+    const botId = f.input.value;
+    const current = (this.#bots.find((b) => (b.site_ids || []).includes(siteId)) || {}).id || '';
+    if (botId === current) return true;
+    try {
+      await saveSiteBot(siteId, botId);
+    } catch (err) {
+      this.#md.message.error(`The site is saved, but its bot could not be changed: ${err.message}`);
+      return false;
+    }
+    for (const b of this.#bots) {
+      b.site_ids = (b.site_ids || []).filter((id) => id !== siteId);
+      if (b.id === botId) b.site_ids.push(siteId);
+    }
+    return true;
   }
 
   #snippet(site) {
@@ -127,6 +164,16 @@ export class SitesPanel {
       h('p', { class: 'muted', text: 'Paste this tag into every page of the website, just before </body>.' }),
       text,
       h('div', { class: 'form-actions form-actions--start' }, copy, status));
+  }
+}
+
+// The API's rule (internal/server/admin.go, validOrigin): http(s)://host[:port], nothing more.
+function validOrigin(origin) {
+  if (!/^https?:\/\/[^/?#@\s;,'"]+$/i.test(origin)) return false;
+  try {
+    return Boolean(new URL(origin).host);
+  } catch {
+    return false;
   }
 }
 

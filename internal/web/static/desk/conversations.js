@@ -18,6 +18,7 @@ const ROUTING_TEXT = {
   refused: 'Refused: no room',
   expired: 'Waited too long',
   abandoned: 'Left the queue',
+  bot: 'With the bot',
 };
 
 const SECTIONS = [['waiting', 'Waiting'], ['open', 'My conversations'], ['closed', 'Closed']];

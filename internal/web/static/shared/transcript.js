@@ -5,6 +5,10 @@
 // it arrives (live, replayed after a reconnect, or loaded over HTTP). A message the viewer sends appears at once as
 // "sending", and becomes the stored message when its ack or its event arrives (matched by client_msg_id).
 // A video call's start and end are system messages too (shared/call_events.js).
+//
+// A bot's message may carry quick replies (data.quick_replies): the desk lists them under the message, the widget
+// makes them buttons through its decorate hook (widget/quick_replies.js). A bot's transfer card (data.transfer) is
+// shown as a card.
 
 import { h, formatTime } from './dom.js';
 import { callEndedText, callStartedText } from './call_events.js';
@@ -162,9 +166,14 @@ export class Transcript {
 
   #render(ev) {
     switch (ev.type) {
-      case 'message':
+      case 'message': {
         if (ev.author === 'system') return this.#systemLine(ev.body, ev.created_at, 'message');
-        return this.#bubble({ author: ev.author, name: this.#nameFor(ev), body: ev.body, time: ev.created_at });
+        if (ev.author === 'bot' && ev.data && ev.data.transfer) return this.#transferCard(ev);
+        const el = this.#bubble({ author: ev.author, name: this.#nameFor(ev), body: ev.body, time: ev.created_at });
+        const offered = ev.author === 'bot' && this.#viewer !== 'visitor' ? this.#offered(ev) : null;
+        if (offered) el.append(offered);
+        return el;
+      }
       case 'assigned':
         return this.#systemLine(
           this.#t('transcript.joined', { name: ev.author_name || this.#t('transcript.agent') }),
@@ -190,6 +199,30 @@ export class Transcript {
       h('div', { class: 'msg__meta' }, h('span', { class: 'msg__author', text: name }), ' ', this.#time(time)),
       h('div', { class: 'msg__body' }, linkify(body || '')),
     );
+  }
+
+  // A bot's hand-over to a person: the card the bot wrote, under a title saying what happens next.
+  #transferCard(ev) {
+    const video = Boolean(ev.data.video);
+    return h(
+      'div',
+      { class: 'msg msg--bot msg--transfer', testid: 'message', dataset: { author: 'bot', event: 'transfer' } },
+      h('div', { class: 'msg__meta' }, h('span', { class: 'msg__author', text: this.#nameFor(ev) }), ' ', this.#time(ev.created_at)),
+      h(
+        'div',
+        { class: 'transfer-card', testid: 'transfer-card', dataset: { video: String(video) } },
+        h('p', { class: 'transfer-card__title', text: this.#t(video ? 'transcript.transfer_video' : 'transcript.transfer') }),
+        h('p', { class: 'transfer-card__text', text: ev.body || '' }),
+      ),
+    );
+  }
+
+  // The quick replies a bot offered, as a line of text for the agent.
+  #offered(ev) {
+    const choices = Array.isArray(ev.data && ev.data.quick_replies) ? ev.data.quick_replies : [];
+    const labels = choices.map((c) => (c && typeof c.label === 'string' ? c.label : '')).filter(Boolean);
+    if (!labels.length) return null;
+    return h('div', { class: 'msg__offered', text: this.#t('transcript.offered', { choices: labels.join(' · ') }) });
   }
 
   #systemLine(text, time, kind) {

@@ -12,6 +12,7 @@ import { TypingSender } from '/static/shared/typing.js';
 import { Chatbox } from './chatbox.js';
 import { WaitingRoom } from './waiting_room.js';
 import { VisitorCall } from './visitor_call.js';
+import { QuickReplies } from './quick_replies.js';
 
 const MAX_MESSAGE_CHARS = 4000; // realtime.max_message_chars; the server has the last word (error 104)
 
@@ -25,6 +26,9 @@ export class VisitorChat {
   #chatbox;
   #waitingRoom;
   #call;
+  #quickReplies;
+  #lang;
+  #opening = false; // a conversation.open is under way
   #queues = new Map(); // conversation id → its latest QUEUE (one may come before the ack that names the conversation)
   #leftQueue = new Set(); // conversations whose queue the visitor left from this page
   #typing;
@@ -46,7 +50,10 @@ export class VisitorChat {
     this.#bridge = bridge;
     this.#convId = saved.id;
     this.#open = !bridge.embedded;
+    this.#lang = lang;
 
+    // A bot's quick replies: choosing one sends its label, with its id, as the visitor's message.
+    this.#quickReplies = new QuickReplies({ t, onChoose: (id, label) => this.#send(label, { quickReply: id }) });
     this.#transcript = new Transcript({
       t,
       lang,
@@ -57,6 +64,7 @@ export class VisitorChat {
         if (ev.author === 'bot') return ev.author_name || t('transcript.bot');
         return ev.author_name || t('transcript.agent');
       },
+      decorate: (ev) => this.#quickReplies.render(ev),
     });
     this.#waitingRoom = new WaitingRoom({
       t,
@@ -71,7 +79,7 @@ export class VisitorChat {
       url: socketUrl(`/ws/visitor?site=${encodeURIComponent(site)}`),
       helloData: async () => {
         const { token } = await this.#session.ensure();
-        return { token, resume: this.#convId ? { [this.#convId]: 0 } : {} };
+        return { token, lang: this.#lang, resume: this.#convId ? { [this.#convId]: 0 } : {} };
       },
     });
     this.#call = new VisitorCall({
@@ -84,6 +92,7 @@ export class VisitorChat {
       notice: (text) => this.#chatbox.showNotice(text),
       onChange: () => this.#renderQueue(),
       onLayout: (large) => this.#chatbox.setLayout(large),
+      onAttention: () => this.#postUnread(),
     });
     this.#chatbox = new Chatbox({
       t,
@@ -126,6 +135,7 @@ export class VisitorChat {
     c.on('call', (call) => this.#call.applyCall(call));
     c.on('call.candidate', (d) => this.#call.applyCandidate(d));
     c.on('call.media', (d) => this.#call.applyMedia(d));
+    c.on('call.invite', (inv) => this.#call.applyInvite(inv));
     c.on('error', (err) => this.#chatbox.showNotice(errorMessage(this.#t, err)));
     c.on('terminated', ({ code }) => this.#restart(code));
     this.#chatbox.setConnection('connecting');
@@ -134,7 +144,7 @@ export class VisitorChat {
     this.#session.refresh().catch(() => {}).finally(() => c.start());
   }
 
-  #send(text) {
+  #send(text, { quickReply = null } = {}) {
     const body = text.trim();
     if (!body || this.#ended) return false;
     if ([...body].length > MAX_MESSAGE_CHARS) {
@@ -143,16 +153,18 @@ export class VisitorChat {
     }
     const clientMsgId = newId();
     this.#typing.stop();
+    this.#quickReplies.clear();
     this.#transcript.addPending({ clientMsgId, body, author: 'visitor', authorName: this.#t('transcript.you') });
-    this.#deliver(clientMsgId, body);
+    this.#deliver(clientMsgId, body, quickReply);
     return true;
   }
 
-  async #deliver(clientMsgId, body) {
+  async #deliver(clientMsgId, body, quickReply = null) {
     // One conversation at a time: messages typed before the first one's ack wait for its conversation id.
     if (!this.#convId && this.#creating) await this.#creating.catch(() => {});
     const data = { client_msg_id: clientMsgId, body };
     if (this.#convId) data.conversation_id = this.#convId;
+    if (quickReply) data.quick_reply = quickReply;
     const request = this.#client.request('message.send', data, { persistent: true });
     if (!data.conversation_id) this.#creating = request;
     try {
@@ -163,7 +175,7 @@ export class VisitorChat {
       const reason = errorMessage(this.#t, err);
       this.#transcript.fail(clientMsgId, reason, () => {
         this.#transcript.retrying(clientMsgId);
-        this.#deliver(clientMsgId, body);
+        this.#deliver(clientMsgId, body, quickReply);
       });
     } finally {
       if (this.#creating === request) this.#creating = null;
@@ -172,6 +184,7 @@ export class VisitorChat {
 
   #onHello(data) {
     this.#onHelloConversation(data);
+    this.#openWithBot();
     this.#call.applyHello(data);
   }
 
@@ -204,6 +217,7 @@ export class VisitorChat {
       if (ev.seq > 1) this.#resync(id);
     }
     if (!this.#transcript.add(ev)) return;
+    this.#quickReplies.shown(ev.seq);
     this.#saved.update({ last_seq: this.#transcript.lastSeq });
     if (ev.type === 'assigned') {
       this.#agentName = ev.author_name || null;
@@ -314,6 +328,20 @@ export class VisitorChat {
     }
     this.#forgetConversation();
     this.#chatbox.focusInput();
+    this.#openWithBot();
+  }
+
+  // On a site with a bot, opening the chatbox opens a conversation (conversation.open), so the bot greets the
+  // visitor before they write. Elsewhere the server answers null and the first message opens the conversation.
+  async #openWithBot() {
+    if (!this.#open || this.#convId || this.#creating || this.#opening || !this.#client.ready) return;
+    this.#opening = true;
+    try {
+      const ack = await this.#client.request('conversation.open', {});
+      if (ack.conversation_id && !this.#convId && !this.#dismissed.has(ack.conversation_id)) this.#adopt(ack.conversation_id);
+    } catch { /* the first message opens the conversation anyway */ } finally {
+      this.#opening = false;
+    }
   }
 
   #forgetConversation() {
@@ -324,6 +352,7 @@ export class VisitorChat {
 
   #resetView() {
     this.#transcript.clear();
+    this.#quickReplies.reset();
     this.#renderQueue();
     this.#incoming = [];
     this.#agentName = null;
@@ -365,7 +394,9 @@ export class VisitorChat {
 
   #setOpen(open) {
     this.#open = open;
+    this.#call.setOpen(open);
     if (open) {
+      this.#openWithBot();
       this.#transcript.scrollToEnd();
       if (matchMedia('(pointer: fine)').matches) this.#chatbox.focusInput();
     } else {
@@ -383,6 +414,7 @@ export class VisitorChat {
     } else {
       const readSeq = this.#saved.readSeq;
       count = this.#incoming.filter((seq) => seq > readSeq).length;
+      if (this.#call.inviting) count++; // an agent's invitation to video waits: the launcher's badge says so
     }
     if (count === this.#unreadPosted) return;
     this.#unreadPosted = count;
