@@ -3,6 +3,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/parley/parley/internal/auth"
+	"github.com/parley/parley/internal/bot"
 	"github.com/parley/parley/internal/bus"
 	"github.com/parley/parley/internal/call"
 	"github.com/parley/parley/internal/chat"
@@ -23,6 +25,7 @@ import (
 	"github.com/parley/parley/internal/server"
 	"github.com/parley/parley/internal/store"
 	"github.com/parley/parley/internal/web"
+	"github.com/parley/parley/internal/webhook"
 )
 
 // Open connects the store (migrating it) and the bus.
@@ -84,8 +87,6 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, beforeServe f
 	nodeID := store.NewID("node")
 	notifier := notify.New(st, b, log)
 	router := routing.New(st, notifier, now, log, routing.DefaultConfig())
-	chatSvc := chat.NewService(chat.Deps{Store: st, Notifier: notifier, Router: router, Now: now, Log: log, Metrics: m,
-		MaxMessage: cfg.Realtime.MaxMessageChars})
 	relay, err := media.New(media.Config{UDPPort: cfg.Media.UDPPort, TCPPort: cfg.Media.TCPPort, ListenIP: cfg.Media.ListenIP,
 		PublicIP: cfg.Media.PublicIP}, log)
 	if err != nil {
@@ -94,15 +95,22 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, beforeServe f
 	}
 	defer relay.Close()
 	m.Registry.MustRegister(relay.Collectors()...)
-	calls := call.New(call.Deps{Store: st, Router: router, Notifier: notifier, Relay: relay, Bus: b, NodeID: nodeID, Now: now, Log: log})
+	calls := call.New(call.Deps{Store: st, Router: router, Notifier: notifier, Relay: relay, Bus: b, NodeID: nodeID, Now: now, Log: log,
+		SiteVideo: notify.SiteVideoFrom(st, log)})
 	if err := calls.Listen(); err != nil {
 		ln.Close()
 		return fmt.Errorf("calls: %w", err)
 	}
+	hooks := webhook.NewSender(webhook.Config{Timeout: cfg.Bots.WebhookTimeout, Attempts: cfg.Bots.WebhookAttempts,
+		Backoff: time.Second, Workers: 4, Queue: 1024}, now, log)
+	bots := bot.New(bot.Deps{Store: st, Notifier: notifier, Router: router, Video: calls, Webhooks: hooks,
+		VideoPhrases: cfg.Bots.VideoPhrases, MaxMessage: cfg.Realtime.MaxMessageChars, Now: now, Log: log})
+	chatSvc := chat.NewService(chat.Deps{Store: st, Notifier: notifier, Router: router, Bots: bots, Now: now, Log: log, Metrics: m,
+		MaxMessage: cfg.Realtime.MaxMessageChars})
 	signer := auth.NewVisitorSigner([]byte(secret))
 	hub := realtime.NewHub(realtime.Deps{Config: cfg.Realtime, Store: st, Chat: chatSvc, Router: router, Calls: calls, Notifier: notifier,
 		Bus: b, Signer: signer, Metrics: m, Log: log, Now: now, NodeID: nodeID})
-	srv := server.New(server.Deps{Config: cfg, Store: st, Bus: b, Hub: hub, Router: router, Notifier: notifier, Signer: signer,
+	srv := server.New(server.Deps{Config: cfg, Store: st, Bus: b, Hub: hub, Router: router, Notifier: notifier, Bots: bots, Signer: signer,
 		Metrics: m, Log: log, Now: now, Static: web.Static(), DemoSite: demoSite})
 
 	bgCtx, stopBackground := context.WithCancel(context.Background())
@@ -110,11 +118,31 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, beforeServe f
 	go hub.Run(bgCtx)
 	go router.Run(bgCtx)
 	go calls.Run(bgCtx)
+	go hooks.Run(bgCtx)
 
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	errc := make(chan error, 1)
-	go func() { errc <- httpSrv.Serve(ln) }()
+	errc := make(chan error, 2)
+	if cfg.HTTP.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.HTTP.TLSCert, cfg.HTTP.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("http.tls_cert/tls_key: %w", err)
+		}
+		httpSrv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		go func() { errc <- httpSrv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- httpSrv.Serve(ln) }()
+	}
+	if cfg.HTTP.RedirectAddr != "" {
+		redirect, err := redirectToHTTPS(cfg.HTTP.RedirectAddr, addr, log)
+		if err != nil {
+			httpSrv.Close()
+			return err
+		}
+		defer redirect.Close()
+		go func() { errc <- redirect.ListenAndServe() }()
+	}
 	tcpAddr := "off"
 	if a := relay.TCPAddr(); a != nil {
 		tcpAddr = a.String()
@@ -138,6 +166,26 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, beforeServe f
 		return err
 	}
 	return nil
+}
+
+// redirectToHTTPS listens on addr and sends every request to the same path over HTTPS, on the port of tlsAddr.
+func redirectToHTTPS(addr, tlsAddr string, log *slog.Logger) (*http.Server, error) {
+	_, port, err := net.SplitHostPort(tlsAddr)
+	if err != nil {
+		return nil, err
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if port != "443" {
+			host = net.JoinHostPort(host, port)
+		}
+		http.Redirect(w, r, "https://"+host+r.URL.RequestURI(), http.StatusPermanentRedirect)
+	})
+	return &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}, nil
 }
 
 // NewLogger builds the slog logger the config asks for.

@@ -31,7 +31,25 @@ type Config struct {
 	Auth     AuthConfig     `yaml:"auth"`
 	Realtime RealtimeConfig `yaml:"realtime"`
 	Media    MediaConfig    `yaml:"media"`
+	Bots     BotsConfig     `yaml:"bots"`
 }
+
+// BotsConfig covers the bots that answer visitors first (internal/bot) and the webhooks sent to external bots.
+type BotsConfig struct {
+	// VideoPhrases: when a bot's transfer card contains one of these phrases (ignoring case and accents), the
+	// conversation moves to video as soon as an agent takes it. Empty: handovers always stay chats. In an
+	// environment variable, separate the phrases with "|".
+	VideoPhrases []string `yaml:"video_phrases"`
+	// WebhookTimeout is how long one webhook attempt may take. Longer waits longer for a slow bot before retrying.
+	// Default 5s.
+	WebhookTimeout time.Duration `yaml:"webhook_timeout"`
+	// WebhookAttempts is how many times a webhook is tried (waiting 1s, then 2s, 4s, ... in between) before the
+	// conversation is handed to the agents. Default 3.
+	WebhookAttempts int `yaml:"webhook_attempts"`
+}
+
+// DefaultVideoPhrases are the transfer-card phrases that move a conversation to video, in English and French.
+var DefaultVideoPhrases = []string{"You will be connected by video", "Vous allez être mis en relation par vidéo"}
 
 // MediaConfig is the media relay that carries every video call: one UDP port for all calls, and ICE-TCP on one TCP
 // port for networks that block UDP. Open both in the firewall.
@@ -59,6 +77,12 @@ type HTTPConfig struct {
 	// TrustProxy makes Parley believe X-Forwarded-Proto from a reverse proxy in front of it. Only turn it on when
 	// such a proxy exists, or clients can lie about being on HTTPS.
 	TrustProxy bool `yaml:"trust_proxy"`
+	// TLSCert and TLSKey are PEM files: with both set, Parley serves HTTPS itself on Addr (browsers give the camera
+	// only to HTTPS pages). Empty: plain HTTP, for localhost or behind a TLS-terminating proxy.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// RedirectAddr, with TLS on, also listens there (e.g. ":80") and redirects every request to HTTPS. Empty: off.
+	RedirectAddr string `yaml:"redirect_addr"`
 }
 
 // DatabaseConfig chooses the store.
@@ -138,6 +162,8 @@ func Default() Config {
 			SendQueue: 256,
 		},
 		Media: MediaConfig{UDPPort: 7882, TCPPort: 7881, ListenIP: "0.0.0.0"},
+		Bots: BotsConfig{VideoPhrases: append([]string(nil), DefaultVideoPhrases...), WebhookTimeout: 5 * time.Second,
+			WebhookAttempts: 3},
 	}
 }
 
@@ -222,6 +248,14 @@ func setString(v reflect.Value, s string) error {
 			return err
 		}
 		v.SetInt(int64(n))
+	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String:
+		parts := []string{}
+		for _, p := range strings.Split(s, "|") {
+			if p = strings.TrimSpace(p); p != "" {
+				parts = append(parts, p)
+			}
+		}
+		v.Set(reflect.ValueOf(parts))
 	case v.Kind() == reflect.Float64:
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil {
@@ -243,6 +277,16 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		bad("http.addr", "must be host:port, e.g. 127.0.0.1:8080")
+	}
+	if (c.HTTP.TLSCert == "") != (c.HTTP.TLSKey == "") {
+		bad("http.tls_cert", "tls_cert and tls_key go together: set both for HTTPS, or neither")
+	}
+	if c.HTTP.RedirectAddr != "" {
+		if c.HTTP.TLSCert == "" {
+			bad("http.redirect_addr", "redirects to HTTPS need tls_cert and tls_key")
+		} else if _, _, err := net.SplitHostPort(c.HTTP.RedirectAddr); err != nil {
+			bad("http.redirect_addr", "must be host:port, e.g. :80")
+		}
 	}
 	if c.HTTP.PublicURL != "" {
 		u, err := url.Parse(c.HTTP.PublicURL)
@@ -287,6 +331,18 @@ func (c *Config) Validate() error {
 	}
 	if c.Media.PublicIP != "" && net.ParseIP(c.Media.PublicIP) == nil {
 		bad("media.public_ip", "must be an IP address")
+	}
+	if c.Bots.WebhookTimeout < 100*time.Millisecond || c.Bots.WebhookTimeout > time.Minute {
+		bad("bots.webhook_timeout", "must be between 100ms and 1m")
+	}
+	if c.Bots.WebhookAttempts < 1 || c.Bots.WebhookAttempts > 10 {
+		bad("bots.webhook_attempts", "must be between 1 and 10")
+	}
+	for _, p := range c.Bots.VideoPhrases {
+		if strings.TrimSpace(p) == "" || len(p) > 200 {
+			bad("bots.video_phrases", "each phrase must have 1 to 200 characters")
+			break
+		}
 	}
 	r := c.Realtime
 	if r.MaxFrameBytes < 1024 || r.MaxFrameBytes > 1<<20 {

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ func TestSampleMatchesDefaults(t *testing.T) {
 	if err := c.LoadFile("../../config.sample.yaml"); err != nil {
 		t.Fatal(err)
 	}
-	if c != Default() {
+	if !reflect.DeepEqual(c, Default()) {
 		t.Fatalf("config.sample.yaml differs from the defaults:\n%+v\n%+v", c, Default())
 	}
 	raw, _ := os.ReadFile("../../config.sample.yaml")
@@ -79,5 +80,31 @@ func TestValidate(t *testing.T) {
 				t.Fatal("invalid config accepted")
 			}
 		})
+	}
+}
+
+// The video phrases come from the file as a list, or from PARLEY_BOTS_VIDEO_PHRASES separated by "|".
+func TestVideoPhrases(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(p, []byte("bots:\n  video_phrases:\n    - On passe en vidéo\n"), 0o600)
+	c := Default()
+	if err := c.LoadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Bots.VideoPhrases, []string{"On passe en vidéo"}) {
+		t.Fatalf("from the file: %q", c.Bots.VideoPhrases)
+	}
+	env := map[string]string{"PARLEY_BOTS_VIDEO_PHRASES": "Video now | Vidéo maintenant|"}
+	if err := c.LoadEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Bots.VideoPhrases, []string{"Video now", "Vidéo maintenant"}) {
+		t.Fatalf("from the environment: %q", c.Bots.VideoPhrases)
+	}
+	c.Bots.VideoPhrases = []string{" "}
+	c.Bots.WebhookAttempts = 0
+	err := c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "bots.video_phrases") || !strings.Contains(err.Error(), "bots.webhook_attempts") {
+		t.Fatalf("bad bot settings: %v", err)
 	}
 }
