@@ -22,8 +22,11 @@ func TestHelpForEachCommand(t *testing.T) {
 			}
 		})
 	}
-	if code, out, _ := run("--help"); code != 0 || !strings.Contains(out, "parley demo") {
+	if code, out, _ := run("--help"); code != 0 || !strings.Contains(out, "parley demo") || !strings.Contains(out, "parley loadtest calls") {
 		t.Fatalf("top-level help: %d %s", code, out)
+	}
+	if code, _, stderr := run("loadtest", "calls", "--help"); code != 0 || !strings.Contains(stderr, "-calls") || !strings.Contains(stderr, "-admin-email") {
+		t.Fatalf("loadtest help: exit %d:\n%s", code, stderr)
 	}
 	if code, out, _ := run("version"); code != 0 || !strings.HasPrefix(out, "parley ") {
 		t.Fatalf("version: %d %q", code, out)
@@ -36,7 +39,7 @@ func TestHelpForEachCommand(t *testing.T) {
 func TestMigrate(t *testing.T) {
 	dir := t.TempDir()
 	code, out, stderr := run("migrate", "--data-dir", dir)
-	if code != 0 || !strings.Contains(out, "applied migrations [1 2 3 4 5]") {
+	if code != 0 || !strings.Contains(out, "applied migrations [1 2 3 4 5 6 7]") {
 		t.Fatalf("first migrate: %d %s %s", code, out, stderr)
 	}
 	code, out, _ = run("migrate", "--data-dir", dir)
