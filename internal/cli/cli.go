@@ -1,4 +1,4 @@
-// Package cli is the parley command: serve, demo, migrate and version.
+// Package cli is the parley command: serve, demo, migrate, simulate, loadtest and version.
 package cli
 
 import (
@@ -16,6 +16,7 @@ import (
 	"github.com/parley/parley/internal/app"
 	"github.com/parley/parley/internal/config"
 	"github.com/parley/parley/internal/demo"
+	"github.com/parley/parley/internal/loadtest"
 	"github.com/parley/parley/internal/server"
 	"github.com/parley/parley/internal/store"
 )
@@ -27,6 +28,7 @@ Usage:
   parley demo    [flags]   run with demo data: a shop page with the widget, agents and an admin
   parley migrate [flags]   apply database migrations and exit
   parley simulate [flags]  run the distribution engine on a simulated workload and report ETA accuracy
+  parley loadtest calls [flags]  run concurrent video calls through a running server and measure its relay
   parley version           print the version
 
 Run "parley COMMAND --help" for a command's flags.
@@ -48,6 +50,8 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		err = migrate(args[1:], stdout, stderr)
 	case "simulate":
 		err = simulateCmd(args[1:], stdout, stderr)
+	case "loadtest":
+		err = loadtest.Main(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "parley", Version())
 	case "help", "-h", "--help":
@@ -96,6 +100,9 @@ func loadConfig(name string, args []string, stderr io.Writer, defaults config.Co
 	publicURL := fs.String("public-url", "", "the URL browsers use to reach Parley, e.g. https://chat.example.com")
 	logLevel := fs.String("log-level", defaults.Log.Level, "debug, info, warn or error")
 	logFormat := fs.String("log-format", defaults.Log.Format, "text or json")
+	tlsCert := fs.String("tls-cert", defaults.HTTP.TLSCert, "PEM certificate file: serve HTTPS (with --tls-key)")
+	tlsKey := fs.String("tls-key", defaults.HTTP.TLSKey, "PEM private key file of --tls-cert")
+	redirectAddr := fs.String("redirect-addr", defaults.HTTP.RedirectAddr, "with TLS, also listen here (e.g. :80) and redirect to HTTPS")
 	udpPort := fs.Int("media-udp-port", defaults.Media.UDPPort, "the UDP port that carries every video call (0: a free port)")
 	tcpPort := fs.Int("media-tcp-port", defaults.Media.TCPPort, "the ICE-TCP port for video calls (0: a free port, -1: off)")
 	publicIP := fs.String("media-public-ip", defaults.Media.PublicIP, "the IP browsers reach the media relay at, behind NAT")
@@ -136,6 +143,12 @@ func loadConfig(name string, args []string, stderr io.Writer, defaults config.Co
 			cfg.Log.Level = *logLevel
 		case "log-format":
 			cfg.Log.Format = *logFormat
+		case "tls-cert":
+			cfg.HTTP.TLSCert = *tlsCert
+		case "tls-key":
+			cfg.HTTP.TLSKey = *tlsKey
+		case "redirect-addr":
+			cfg.HTTP.RedirectAddr = *redirectAddr
 		case "media-udp-port":
 			cfg.Media.UDPPort = *udpPort
 		case "media-tcp-port":
@@ -180,6 +193,7 @@ func serve(args []string, stdout, stderr io.Writer, isDemo bool) error {
 Parley demo is running.
 
   Demo shop (a visitor's view):  %[1]s/demo/
+  Demo shop with a bot:          %[1]s/demo/bot/
   Agent desk:                    %[1]s/desk/
   Admin:                         %[1]s/admin/
 
