@@ -95,8 +95,19 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, beforeServe f
 	}
 	defer relay.Close()
 	m.Registry.MustRegister(relay.Collectors()...)
+	turnSrv, turnIssuer, err := startTURN(ctx, cfg, st, relay, now, log)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("turn server: %w", err)
+	}
+	if turnSrv != nil {
+		defer turnSrv.Close()
+		m.Registry.MustRegister(turnSrv.Collectors()...)
+	}
+	echo := media.NewEcho(relay, media.EchoConfig{})
+	defer echo.Close()
 	calls := call.New(call.Deps{Store: st, Router: router, Notifier: notifier, Relay: relay, Bus: b, NodeID: nodeID, Now: now, Log: log,
-		SiteVideo: notify.SiteVideoFrom(st, log)})
+		SiteVideo: notify.SiteVideoFrom(st, log), ICEServers: callICEServers(turnIssuer, log)})
 	if err := calls.Listen(); err != nil {
 		ln.Close()
 		return fmt.Errorf("calls: %w", err)
@@ -111,7 +122,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, beforeServe f
 	hub := realtime.NewHub(realtime.Deps{Config: cfg.Realtime, Store: st, Chat: chatSvc, Router: router, Calls: calls, Notifier: notifier,
 		Bus: b, Signer: signer, Metrics: m, Log: log, Now: now, NodeID: nodeID})
 	srv := server.New(server.Deps{Config: cfg, Store: st, Bus: b, Hub: hub, Router: router, Notifier: notifier, Bots: bots, Signer: signer,
-		Metrics: m, Log: log, Now: now, Static: web.Static(), DemoSite: demoSite})
+		Metrics: m, Log: log, Now: now, Static: web.Static(), DemoSite: demoSite, Check: checkDeps(relay, echo, turnIssuer)})
 
 	bgCtx, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()

@@ -64,6 +64,7 @@ func TestServesHTTPSAndRedirects(t *testing.T) {
 	cfg.HTTP.TLSCert, cfg.HTTP.TLSKey = certFile, keyFile
 	cfg.HTTP.RedirectAddr = freeAddr(t)
 	cfg.Media.UDPPort, cfg.Media.TCPPort, cfg.Media.ListenIP = 0, 0, "127.0.0.1"
+	cfg.TURN.UDPPort, cfg.TURN.TLSPort = 0, 0 // TLS stays off: no certificate
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,7 @@ func Start(t testing.TB, tweak func(*config.Config)) *Env {
 	cfg.Log.Level = "warn"
 	// Each node's media relay on free loopback ports, so tests run side by side.
 	cfg.Media.UDPPort, cfg.Media.TCPPort, cfg.Media.ListenIP = 0, 0, "127.0.0.1"
+	cfg.TURN.UDPPort, cfg.TURN.TLSPort = 0, 0 // TLS stays off: no certificate
 	if tweak != nil {
 		tweak(&cfg)
 	}

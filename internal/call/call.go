@@ -36,6 +36,9 @@ var (
 type Relay interface {
 	Open(callID string, hooks media.Hooks) error
 	Join(ctx context.Context, callID string, side media.Side, offerSDP string, replace bool) (string, error)
+	// Restart renegotiates that side's existing leg (an ICE restart), keeping its DTLS session and tracks; it
+	// fails with media.ErrNoLeg when the offer is not from the leg's own RTCPeerConnection.
+	Restart(ctx context.Context, callID string, side media.Side, offerSDP string) (string, error)
 	AddCandidate(callID string, side media.Side, c *media.Candidate) error
 	End(callID string) (media.CallStats, error)
 }
@@ -78,6 +81,9 @@ type Deps struct {
 	// SiteVideo returns a site's camera policy and video notification; by default the camera is allowed and on, and
 	// the widget's own notification is shown.
 	SiteVideo func(ctx context.Context, siteID string) notify.SiteVideo
+	// ICEServers returns the TURN servers, with fresh short-lived credentials, for one side of a live call; they go
+	// in that side's CALL only. Nil: no TURN (the browser reaches the relay directly, over UDP or ICE-TCP).
+	ICEServers func(callID string, side media.Side) []notify.ICEServer
 }
 
 // Service runs calls.
@@ -110,7 +116,8 @@ type legKey struct {
 type liveCall struct {
 	since     time.Time // answered, or when this node first saw it
 	connected map[media.Side]bool
-	lastLeg   time.Time // when a leg was last connected
+	lastLeg   time.Time                     // when a leg was last connected
+	tiers     map[media.Side]media.TierInfo // each side's publishing tier, from the relay (quality.go)
 }
 
 // New builds the call service and subscribes it to the engine's decisions.
@@ -138,6 +145,25 @@ func New(d Deps) *Service {
 // View returns a call as clients see it.
 func (s *Service) View(ctx context.Context, c store.Call) notify.CallView {
 	return notify.ViewCall(c, s.cfg.SiteVideo(ctx, c.SiteID).Camera)
+}
+
+// viewFor is View for one of the call's participants: while the call is live, it carries that side's own TURN
+// servers and credentials.
+func (s *Service) viewFor(ctx context.Context, c store.Call, side media.Side) notify.CallView {
+	v := s.View(ctx, c)
+	if c.State == store.CallLive && s.cfg.ICEServers != nil {
+		v.ICEServers = s.cfg.ICEServers(c.ID, side)
+	}
+	return v
+}
+
+// notifyCall tells both participants where the call stands, each with their own view.
+func (s *Service) notifyCall(ctx context.Context, c store.Call) {
+	if c.State != store.CallLive || s.cfg.ICEServers == nil {
+		s.n.Call(ctx, s.View(ctx, c), c.VisitorID)
+		return
+	}
+	s.n.CallSides(ctx, s.viewFor(ctx, c, media.SideVisitor), s.viewFor(ctx, c, media.SideAgent), c.VisitorID)
 }
 
 // Availability says whether the visitor may be offered video now in the conversation (convID may be empty), and
@@ -204,7 +230,7 @@ func (s *Service) Request(ctx context.Context, p Party, convID, inviteID string)
 	if err != nil {
 		return notify.CallView{}, err
 	}
-	return s.View(ctx, c), nil
+	return s.viewFor(ctx, c, media.SideVisitor), nil
 }
 
 // conversation finds the visitor's conversation for a call: the one named, or their open one, or a new one (which
@@ -249,8 +275,9 @@ func (s *Service) party(ctx context.Context, p Party, callID string) (store.Call
 }
 
 // Connect joins one side's browser to the relay: offerSDP is its offer; the answer is returned and the relay's
-// candidates follow as notices. A reload connects again and replaces that side's old leg; another socket of the
-// same party holding the leg gets ErrLegTaken.
+// candidates follow as notices. A reload connects again and replaces that side's old leg; a new offer from the
+// same RTCPeerConnection (an ICE restart) renegotiates it instead. Another socket of the same party holding the
+// leg gets ErrLegTaken.
 func (s *Service) Connect(ctx context.Context, p Party, callID, offerSDP string) (string, error) {
 	c, err := s.party(ctx, p, callID)
 	if err != nil {
@@ -292,6 +319,13 @@ func (s *Service) join(ctx context.Context, node string, c store.Call, side medi
 	s.mu.Unlock()
 	if err := s.relay.Open(c.ID, s.hooks(c)); err != nil {
 		return "", err
+	}
+	// The same RTCPeerConnection offering again (an ICE restart after a network change, from the same socket or
+	// from a socket that resumed) renegotiates its leg: media comes back without a new DTLS handshake. Any other
+	// offer (a reloaded page) replaces the leg.
+	answer, err := s.relay.Restart(ctx, c.ID, side, offerSDP)
+	if !errors.Is(err, media.ErrNoLeg) {
+		return answer, err
 	}
 	return s.relay.Join(ctx, c.ID, side, offerSDP, true)
 }
@@ -345,6 +379,7 @@ func (s *Service) hooks(c store.Call) media.Hooks {
 		FirstMedia: func(side media.Side) {
 			s.log.Debug("first media", slog.String("call_id", callID), slog.String("side", string(side)))
 		},
+		Tier: func(side media.Side, info media.TierInfo) { s.tierChanged(callID, subject, side, info) },
 		Failed: func(side media.Side) {
 			s.mu.Lock()
 			defer s.mu.Unlock()
@@ -438,7 +473,7 @@ func (s *Service) VisitorCall(ctx context.Context, convID string) *notify.CallVi
 	if err != nil {
 		return nil
 	}
-	v := s.View(ctx, c)
+	v := s.viewFor(ctx, c, media.SideVisitor)
 	return &v
 }
 
@@ -451,7 +486,7 @@ func (s *Service) AgentCalls(ctx context.Context, agentID string) []notify.CallV
 		return out
 	}
 	for _, c := range cs {
-		out = append(out, s.View(ctx, c))
+		out = append(out, s.viewFor(ctx, c, media.SideAgent))
 	}
 	return out
 }
@@ -479,7 +514,7 @@ func (s *Service) requestChanged(ctx context.Context, r store.Request) {
 	switch r.State {
 	case store.RequestQueued, store.RequestOffered:
 		if c, err = s.st.Call(ctx, c.ID); err == nil {
-			s.n.Call(ctx, s.View(ctx, c), c.VisitorID)
+			s.notifyCall(ctx, c)
 		}
 	case store.RequestAssigned:
 		name := ""
@@ -495,7 +530,7 @@ func (s *Service) requestChanged(ctx context.Context, r store.Request) {
 			return
 		}
 		s.n.Events(ctx, app.Conversation, app.Events, time.Time{})
-		s.n.Call(ctx, s.View(ctx, answered), answered.VisitorID)
+		s.notifyCall(ctx, answered)
 		s.n.Summary(ctx, answered.ConversationID)
 	case store.RequestClosed:
 		s.finish(ctx, c.ID, "agent", "conversation_ended")
@@ -521,6 +556,8 @@ type Quality struct {
 	EndedBy    string                    `json:"ended_by"`
 	Reason     string                    `json:"reason"`
 	Legs       map[string]media.LegStats `json:"legs"`
+	// Tiers lists the quality tier changes of the call, in order (quality.go); empty when both sides stayed high.
+	Tiers []TierChange `json:"tiers"`
 }
 
 // finish ends a call once: the relay closes its legs and gives its stats, the call-quality record goes into the
@@ -542,7 +579,8 @@ func (s *Service) finish(ctx context.Context, callID, endedBy, reason string) {
 	}
 	now := s.now()
 	q := Quality{CallID: callID, EndedBy: endedBy, Reason: reason,
-		Legs: map[string]media.LegStats{string(media.SideVisitor): stats.Visitor, string(media.SideAgent): stats.Agent}}
+		Legs:  map[string]media.LegStats{string(media.SideVisitor): stats.Visitor, string(media.SideAgent): stats.Agent},
+		Tiers: tierChanges(stats)}
 	if !c.AnsweredAt.IsZero() {
 		q.DurationMS = now.Sub(c.AnsweredAt).Milliseconds()
 	}
@@ -563,7 +601,7 @@ func (s *Service) finish(ctx context.Context, callID, endedBy, reason string) {
 	if len(app.Events) > 0 {
 		s.n.Events(ctx, app.Conversation, app.Events, time.Time{})
 	}
-	s.n.Call(ctx, s.View(ctx, ended), ended.VisitorID)
+	s.notifyCall(ctx, ended)
 	waiting := store.RequestCancelled
 	if reason == "abandoned" {
 		waiting = store.RequestAbandoned

@@ -154,7 +154,13 @@ func (c *client) offer() offerView {
 // connect joins the call's relay with a pion peer that sends synthetic audio and video.
 func (c *client) connect(callID string) *media.Peer {
 	c.t.Helper()
-	peer, err := media.NewPeer(media.PeerConfig{Video: true, Audio: true, VideoKbps: 300}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return c.connectWith(callID, media.PeerConfig{Video: true, Audio: true, VideoKbps: 300})
+}
+
+// connectWith is connect with a peer shaped by cfg.
+func (c *client) connectWith(callID string, cfg media.PeerConfig) *media.Peer {
+	c.t.Helper()
+	peer, err := media.NewPeer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		c.t.Fatal(err)
 	}

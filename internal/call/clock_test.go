@@ -33,8 +33,11 @@ func (noRelay) Open(string, media.Hooks) error { return nil }
 func (noRelay) Join(context.Context, string, media.Side, string, bool) (string, error) {
 	return "", media.ErrBadSDP
 }
+func (noRelay) Restart(context.Context, string, media.Side, string) (string, error) {
+	return "", media.ErrNoLeg
+}
 func (noRelay) AddCandidate(string, media.Side, *media.Candidate) error { return nil }
-func (noRelay) End(string) (media.CallStats, error)                    { return media.CallStats{}, media.ErrNoCall }
+func (noRelay) End(string) (media.CallStats, error)                     { return media.CallStats{}, media.ErrNoCall }
 
 type fixture struct {
 	ctx  context.Context

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/parley/parley/internal/media"
 	"github.com/parley/parley/internal/notify"
 	"github.com/parley/parley/internal/routing"
 	"github.com/parley/parley/internal/store"
@@ -108,7 +109,7 @@ func (s *Service) requestInvited(ctx context.Context, p Party, conv store.Conver
 	if err != nil {
 		return notify.CallView{}, err
 	}
-	return s.View(ctx, c), nil
+	return s.viewFor(ctx, c, media.SideVisitor), nil
 }
 
 // VisitorInvite returns the invitation waiting in a visitor's conversation, or nil.

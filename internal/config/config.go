@@ -31,6 +31,7 @@ type Config struct {
 	Auth     AuthConfig     `yaml:"auth"`
 	Realtime RealtimeConfig `yaml:"realtime"`
 	Media    MediaConfig    `yaml:"media"`
+	TURN     TURNConfig     `yaml:"turn"`
 	Bots     BotsConfig     `yaml:"bots"`
 }
 
@@ -65,6 +66,38 @@ type MediaConfig struct {
 	// PublicIP is the address browsers reach the relay at, when the server sits behind NAT (a cloud VM's public
 	// address). Empty: the addresses of the server's own interfaces.
 	PublicIP string `yaml:"public_ip"`
+}
+
+// TURNConfig is the embedded TURN server (RFC 8656): the last way in for a browser whose network blocks UDP and
+// the relay's TCP port, over TLS on a port firewalls let through. It relays to this node's media relay only, and
+// only for the two participants of a call, with short-lived credentials.
+type TURNConfig struct {
+	// Enabled runs the TURN server, and hands TURN credentials to the participants of each live call. Default true.
+	Enabled bool `yaml:"enabled"`
+	// UDPPort is TURN over UDP (turn: URLs). Default 3478; -1 turns it off. Open it in the firewall.
+	UDPPort int `yaml:"udp_port"`
+	// TLSPort is TURN over TLS (turns: URLs), for networks that let only TLS out. Default 5349; -1 turns it off.
+	// It needs a certificate (tls_cert, or http.tls_cert): without one it stays off. 443 gets through the strictest
+	// firewalls, when nothing else on this address uses it (Parley's HTTPS on another address, or behind a proxy on
+	// another host).
+	TLSPort int `yaml:"tls_port"`
+	// PublicIP is the address put in relayed candidates, behind NAT. Empty: media.public_ip, or the relay's address.
+	PublicIP string `yaml:"public_ip"`
+	// RelayPortMin and RelayPortMax bound the port of each TURN allocation's relayed socket. The TURN server uses
+	// them only to talk to the media relay on this node: the firewall need not open them. Each allocation takes
+	// one; a browser makes one or two per call. Default 50000 to 50999.
+	RelayPortMin int `yaml:"relay_port_min"`
+	RelayPortMax int `yaml:"relay_port_max"`
+	// Secret signs TURN credentials (the TURN REST API's shared secret). Empty means a random secret generated once
+	// and kept in the database, shared by all nodes. At least 32 characters when set.
+	Secret string `yaml:"secret"`
+	// CredentialTTL is how long the credentials handed to a call's participants may open new TURN allocations.
+	// An allocation made in time lives on for the whole call. Default and maximum 1h.
+	CredentialTTL time.Duration `yaml:"credential_ttl"`
+	// TLSCert and TLSKey are PEM files for TURN over TLS; empty: http.tls_cert and http.tls_key. Browsers check
+	// the certificate against the host in the turns: URL (http.public_url's host).
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
 }
 
 // HTTPConfig is the web server: the widget, the desk, the APIs and the WebSockets all share it.
@@ -162,6 +195,8 @@ func Default() Config {
 			SendQueue: 256,
 		},
 		Media: MediaConfig{UDPPort: 7882, TCPPort: 7881, ListenIP: "0.0.0.0"},
+		TURN: TURNConfig{Enabled: true, UDPPort: 3478, TLSPort: 5349, RelayPortMin: 50000, RelayPortMax: 50999,
+			CredentialTTL: time.Hour},
 		Bots: BotsConfig{VideoPhrases: append([]string(nil), DefaultVideoPhrases...), WebhookTimeout: 5 * time.Second,
 			WebhookAttempts: 3},
 	}
@@ -331,6 +366,35 @@ func (c *Config) Validate() error {
 	}
 	if c.Media.PublicIP != "" && net.ParseIP(c.Media.PublicIP) == nil {
 		bad("media.public_ip", "must be an IP address")
+	}
+	if t := c.TURN; t.Enabled {
+		if t.UDPPort < -1 || t.UDPPort > 65535 {
+			bad("turn.udp_port", "must be a port number (0 picks a free one, -1 turns TURN over UDP off)")
+		}
+		if t.TLSPort < -1 || t.TLSPort > 65535 {
+			bad("turn.tls_port", "must be a port number (0 picks a free one, -1 turns TURN over TLS off)")
+		}
+		if t.UDPPort == -1 && t.TLSPort == -1 {
+			bad("turn.udp_port", "TURN needs its UDP or its TLS port: set turn.enabled to false to turn it off")
+		}
+		if t.RelayPortMin < 1024 || t.RelayPortMax > 65535 || t.RelayPortMin > t.RelayPortMax {
+			bad("turn.relay_port_min", "relay_port_min and relay_port_max must be a range of ports from 1024 to 65535")
+		}
+		if t.PublicIP != "" && net.ParseIP(t.PublicIP) == nil {
+			bad("turn.public_ip", "must be an IP address")
+		}
+		if t.Secret != "" && len(t.Secret) < 32 {
+			bad("turn.secret", "must be at least 32 characters")
+		}
+		if t.CredentialTTL < time.Minute || t.CredentialTTL > time.Hour {
+			bad("turn.credential_ttl", "must be between 1m and 1h")
+		}
+		if (t.TLSCert == "") != (t.TLSKey == "") {
+			bad("turn.tls_cert", "tls_cert and tls_key go together: set both, or neither to use http's")
+		}
+		if t.UDPPort > 0 && (t.UDPPort == c.Media.UDPPort) {
+			bad("turn.udp_port", "must differ from media.udp_port")
+		}
 	}
 	if c.Bots.WebhookTimeout < 100*time.Millisecond || c.Bots.WebhookTimeout > time.Minute {
 		bad("bots.webhook_timeout", "must be between 100ms and 1m")

@@ -57,20 +57,38 @@ func TestPrecedenceFileThenEnv(t *testing.T) {
 	}
 }
 
+// TURN off is valid whatever its other settings say.
+func TestTURNOff(t *testing.T) {
+	c := Default()
+	c.TURN = TURNConfig{Enabled: false, UDPPort: -1, TLSPort: -1}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("TURN off: %v", err)
+	}
+	c.TURN.Enabled = true
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "turn.udp_port") {
+		t.Fatalf("TURN on without ports: %v", err)
+	}
+}
+
 func TestValidate(t *testing.T) {
 	def := Default()
 	if err := def.Validate(); err != nil {
 		t.Fatalf("defaults invalid: %v", err)
 	}
 	cases := map[string]func(*Config){
-		"addr":      func(c *Config) { c.HTTP.Addr = "nope" },
-		"db":        func(c *Config) { c.Database.URL = "mysql://x" },
-		"nats":      func(c *Config) { c.Bus.NATSURL = "http://x" },
-		"level":     func(c *Config) { c.Log.Level = "loud" },
-		"secret":    func(c *Config) { c.Auth.Secret = "short" },
-		"frame":     func(c *Config) { c.Realtime.MaxFrameBytes = 10 },
-		"ping":      func(c *Config) { c.Realtime.PingInterval = time.Hour },
-		"publicurl": func(c *Config) { c.HTTP.PublicURL = "chat.example.com" },
+		"addr":       func(c *Config) { c.HTTP.Addr = "nope" },
+		"db":         func(c *Config) { c.Database.URL = "mysql://x" },
+		"nats":       func(c *Config) { c.Bus.NATSURL = "http://x" },
+		"level":      func(c *Config) { c.Log.Level = "loud" },
+		"secret":     func(c *Config) { c.Auth.Secret = "short" },
+		"frame":      func(c *Config) { c.Realtime.MaxFrameBytes = 10 },
+		"ping":       func(c *Config) { c.Realtime.PingInterval = time.Hour },
+		"publicurl":  func(c *Config) { c.HTTP.PublicURL = "chat.example.com" },
+		"turnttl":    func(c *Config) { c.TURN.CredentialTTL = 2 * time.Hour },
+		"turnrange":  func(c *Config) { c.TURN.RelayPortMin, c.TURN.RelayPortMax = 60000, 50000 },
+		"turnports":  func(c *Config) { c.TURN.UDPPort, c.TURN.TLSPort = -1, -1 },
+		"turnsecret": func(c *Config) { c.TURN.Secret = "short" },
+		"turncert":   func(c *Config) { c.TURN.TLSCert = "cert.pem" },
 	}
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {

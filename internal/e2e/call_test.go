@@ -60,9 +60,13 @@ func TestVideoCallFromTheWidget(t *testing.T) {
 	// 2. Ana's desk rings; she accepts.
 	agent.click(byTestID("document", "accept-call"))
 
-	// 3. Frames decoded advance on both sides.
+	// 3. Frames decoded advance on both sides, and both show the quality indicator on the high tier (loopback).
 	advancing(visitor, "the visitor sees Ana", widgetDoc)
 	advancing(agent, "Ana sees the visitor", "document")
+	visitor.waitFor("the visitor's quality indicator says high",
+		visible(byTestID(widgetDoc, "quality-indicator"))+" && "+byTestID(widgetDoc, "quality-indicator")+".dataset.tier === 'high'")
+	agent.waitFor("Ana's quality indicator says high",
+		visible(byTestID("document", "quality-indicator"))+" && "+byTestID("document", "quality-indicator")+".dataset.tier === 'high'")
 
 	// 4. The visitor turns the camera off: Ana sees the placeholder and frames stop; back on, they resume.
 	visitor.click(byTestID(widgetDoc, "toggle-camera"))

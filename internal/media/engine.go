@@ -82,7 +82,10 @@ func newInterceptors(logs logging.LoggerFactory, opts interceptorOptions) ([]int
 	if opts.nackBuffer == 0 {
 		opts.nackBuffer = 128
 	}
-	generator, err := nack.NewGeneratorInterceptor(nack.GeneratorSize(512), nack.WithGeneratorLoggerFactory(logs))
+	// A packet is asked for again at most maxNacksPerPacket times: on a saturated link, NACKs without a bound
+	// make retransmissions crowd out new media, and the loss feeds itself.
+	generator, err := nack.NewGeneratorInterceptor(nack.GeneratorSize(512),
+		nack.GeneratorMaxNacksPerPacket(maxNacksPerPacket), nack.WithGeneratorLoggerFactory(logs))
 	if err != nil {
 		return nil, err
 	}
@@ -111,6 +114,9 @@ func newInterceptors(logs logging.LoggerFactory, opts interceptorOptions) ([]int
 	}
 	return []interceptor.Factory{responder, generator, receiverReports, senderReports, twccSequence, twccFeedback}, nil
 }
+
+// maxNacksPerPacket bounds the NACKs for one lost packet (see newInterceptors).
+const maxNacksPerPacket = 2
 
 // newAPI returns a pion API with the given engines and a fresh registry of the shared interceptor factories.
 func newAPI(me *webrtc.MediaEngine, se webrtc.SettingEngine, factories []interceptor.Factory) *webrtc.API {

@@ -65,11 +65,14 @@ type leg struct {
 	forwarded [kindCount]atomic.Bool // a forward loop owns the browser's track of that kind
 	videoSSRC atomic.Uint32          // the SSRC of the video the browser sends, for keyframe requests
 	rtt       rttStats
+	bwe       legBWE // bandwidth estimation (bwe.go)
 
 	state        atomic.Int32
 	firstMedia   atomic.Bool
 	videoFlowing atomic.Bool  // a video packet from the other side was written to this leg
 	lastKeyframe atomic.Int64 // when a keyframe was last asked of this leg's browser, in Unix nanoseconds
+
+	negMu sync.Mutex // one renegotiation (Restart) at a time
 
 	mu           sync.Mutex // guards what follows
 	closing      bool
@@ -327,8 +330,8 @@ func (l *leg) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
 
 	// The browser's sender reports about this track reach the interceptors only when someone reads them: the
 	// receiver reports the relay sends back (with the browser's round-trip time) depend on it.
-	l.goLeg(func() { drainRTCP(receiver) })
 	k := kindOf(track.Kind())
+	l.goLeg(func() { l.readSenderReports(receiver, k) })
 	if !l.forwarded[k].CompareAndSwap(false, true) {
 		l.log.Warn("extra track ignored", slog.String("kind", k.String()))
 		discard(track)
@@ -347,6 +350,27 @@ func drainRTCP(receiver *webrtc.RTPReceiver) {
 	for {
 		if _, _, err := receiver.Read(buf); err != nil {
 			return
+		}
+	}
+}
+
+// readSenderReports reads a receiver's RTCP until it closes: the browser's sender reports say how many packets it
+// sent, for the uplink's bandwidth estimate.
+func (l *leg) readSenderReports(receiver *webrtc.RTPReceiver, k kind) {
+	buf := make([]byte, receiveMTU)
+	for {
+		n, _, err := receiver.Read(buf)
+		if err != nil {
+			return
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		for _, p := range pkts {
+			if sr, ok := p.(*rtcp.SenderReport); ok {
+				l.noteSenderReport(k, time.Now(), sr)
+			}
 		}
 	}
 }
@@ -397,6 +421,7 @@ func (l *leg) forward(track *webrtc.TrackRemote, k kind) {
 			m.droppedBy[k].Inc()
 			continue
 		}
+		dst.bwe.sent.Add(uint64(n))
 		m.forward.Observe(time.Since(start).Seconds())
 		m.packetsBy[k].Inc()
 		m.bytesBy[k].Add(float64(n))
@@ -435,6 +460,8 @@ func (l *leg) readRTCP(sender *webrtc.RTPSender, k kind) {
 				l.noteReports(now, p.Reports, k)
 			case *rtcp.SenderReport:
 				l.noteReports(now, p.Reports, k)
+			case *rtcp.TransportLayerCC:
+				l.bwe.noteFeedback(p)
 			}
 		}
 	}

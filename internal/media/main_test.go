@@ -11,8 +11,14 @@ import (
 // TestMain fails the package if goroutines outlive the tests: every relay, call, leg and peer a test made is
 // closed by then, whichever way its legs ended (End, Close, a reload, a failure).
 func TestMain(m *testing.M) {
+	cleanup, err := setupTestCA()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "test CA:", err)
+		os.Exit(1)
+	}
 	base := runtime.NumGoroutine()
 	code := m.Run()
+	cleanup()
 	if code == 0 {
 		deadline := time.Now().Add(10 * time.Second)
 		for runtime.NumGoroutine() > base && time.Now().Before(deadline) {

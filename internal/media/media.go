@@ -5,7 +5,8 @@
 // other side's connection (a "leg"). All calls share one UDP port (ICE UDP mux) and one TCP port (ICE-TCP), so a
 // node needs only two open ports however many calls it carries. The relay answers NACKs from its own send buffer,
 // forwards keyframe requests (PLI/FIR) to the sender, receives TWCC feedback, and measures each leg's quality for the
-// call-quality record.
+// call-quality record. From TWCC feedback and its own receive counts it estimates each leg's bandwidth (bwe.go) and
+// gives each publisher a quality tier: high, low or audio only (tiers.go, Hooks.Tier).
 //
 // This is the only package in Parley that imports pion. Its API speaks plain Go types (SDP strings, Candidate,
 // LegStats) so that the call service stays free of WebRTC. Peer, in peer.go, is a synthetic browser for integration
@@ -66,6 +67,15 @@ type Candidate struct {
 	UsernameFragment *string `json:"usernameFragment,omitempty"`
 }
 
+// ICEServer is a STUN or TURN server for a browser, as its RTCIceServer: URLs such as
+// "turn:chat.example.com:3478?transport=udp" and "turns:chat.example.com:5349?transport=tcp", with the
+// credentials TURN needs.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
 // LegStats are one side's measures of what it SENT to the relay, over the whole call (every leg that side had,
 // when a page reload replaced one).
 type LegStats struct {
@@ -86,9 +96,10 @@ type LegStats struct {
 	Bytes   uint64 `json:"bytes"`
 }
 
-// CallStats holds both sides' LegStats.
+// CallStats holds both sides' LegStats, and the call's quality tier changes in order.
 type CallStats struct {
 	Visitor, Agent LegStats
+	Tiers          []TierChange `json:",omitempty"`
 }
 
 // Hooks are the events a call reports to its owner, the call service. Any of them may be nil.
@@ -113,4 +124,7 @@ type Hooks struct {
 	// Join anew, without replace. It does not fire for legs closed by End, Close
 	// or a replacing Join.
 	Failed func(side Side)
+	// Tier gives the target of the video that side publishes (see tiers.go): on every change of its tier, and
+	// again when a new leg of that side connects while its tier is not high (a browser starts at high).
+	Tier func(side Side, t TierInfo)
 }

@@ -16,6 +16,8 @@ type relayMetrics struct {
 	// keyframes counts keyframe requests (PLI) the relay sent to a browser, by cause.
 	keyframes *prometheus.CounterVec
 	legsEnded *prometheus.CounterVec
+	// restarts counts legs renegotiated in place (ICE restarts after a network change).
+	restarts prometheus.Counter
 
 	// Resolved children, so that the per-packet path does no label lookup.
 	packetsBy [kindCount]prometheus.Counter
@@ -53,6 +55,9 @@ func newRelayMetrics(calls func() float64) *relayMetrics {
 			Name: "parley_media_legs_ended_total",
 			Help: "Legs that ended, by how: failed (network or browser), replaced (page reload), ended (call over) or rejected (Join failed)."},
 			[]string{"how"}),
+		restarts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "parley_media_leg_restarts_total",
+			Help: "Legs renegotiated in place, keeping their DTLS session and tracks: ICE restarts after a network change."}),
 	}
 	for k := range kindCount {
 		name := kind(k).String()
@@ -73,5 +78,6 @@ func newRelayMetrics(calls func() float64) *relayMetrics {
 }
 
 func (m *relayMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.forward, m.calls, m.legs, m.packets, m.bytes, m.dropped, m.keyframes, m.legsEnded}
+	return []prometheus.Collector{m.forward, m.calls, m.legs, m.packets, m.bytes, m.dropped, m.keyframes, m.legsEnded,
+		m.restarts}
 }

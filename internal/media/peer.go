@@ -31,6 +31,14 @@ type PeerConfig struct {
 	Audio bool
 	// TCPOnly restricts the peer to ICE-TCP, as behind a firewall that drops UDP.
 	TCPOnly bool
+	// UDPAndTCP gathers both UDP and TCP candidates, as browsers do; TURN over TLS needs it (pion relays over TCP
+	// only when both are on). Without it (and without TCPOnly) the peer uses UDP only.
+	UDPAndTCP bool
+	// ICEServers are the STUN and TURN servers the peer may use, as a browser's RTCConfiguration.iceServers.
+	ICEServers []ICEServer
+	// RelayOnly makes the peer connect through its TURN servers only, as a browser with iceTransportPolicy
+	// "relay" does.
+	RelayOnly bool
 	// LocalIP is the address the peer's candidates use; empty means 127.0.0.1, for a relay on the same machine.
 	LocalIP string
 	// Net replaces the operating system's network, for tests and simulations only (pion's vnet); LocalIP must
@@ -55,7 +63,10 @@ type Peer struct {
 	video *webrtc.TrackLocalStaticRTP // nil without PeerConfig.Video
 
 	camera      atomic.Bool
-	keyframe    atomic.Bool // the next video frame is a keyframe
+	tier        atomic.Value // Tier: the last target applied with SetTier
+	maxKbps     atomic.Int64 // the video bitrate SetTier allows; 0 means PeerConfig.VideoKbps
+	tierPaused  atomic.Bool  // the tier is audio only: no video, camera or not
+	keyframe    atomic.Bool  // the next video frame is a keyframe
 	audioRecv   atomic.Uint64
 	videoRecv   atomic.Uint64
 	plis        atomic.Uint64
@@ -63,6 +74,8 @@ type Peer struct {
 	remoteVideo atomic.Uint32
 	connected   chan struct{}
 	connOnce    sync.Once
+
+	localIP *atomic.Pointer[net.IP] // the address its candidates use (SetLocalIP)
 
 	mu           sync.Mutex // guards what follows
 	closed       bool
@@ -134,24 +147,38 @@ func NewPeer(cfg PeerConfig, log *slog.Logger) (*Peer, error) {
 		return nil, err
 	}
 	se := webrtc.SettingEngine{LoggerFactory: logs}
-	if cfg.TCPOnly {
+	switch {
+	case cfg.TCPOnly:
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
-	} else {
+	case cfg.UDPAndTCP:
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeTCP4})
+	default:
 		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(localIP) })
+	var local atomic.Pointer[net.IP] // SetLocalIP changes it: the filter is read at each gathering
+	local.Store(&localIP)
+	se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(*local.Load()) })
 	if cfg.Net != nil {
 		se.SetNet(cfg.Net)
 	}
-	pc, err := newAPI(me, se, factories).NewPeerConnection(webrtc.Configuration{
-		BundlePolicy: webrtc.BundlePolicyMaxBundle, RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire})
+	pcConfig := webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle,
+		RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire}
+	for _, s := range cfg.ICEServers {
+		pcConfig.ICEServers = append(pcConfig.ICEServers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username,
+			Credential: s.Credential})
+	}
+	if cfg.RelayOnly {
+		pcConfig.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	pc, err := newAPI(me, se, factories).NewPeerConnection(pcConfig)
 	if err != nil {
 		return nil, err
 	}
-	p := &Peer{cfg: cfg, log: log, pc: pc, connected: make(chan struct{}), stop: make(chan struct{})}
+	p := &Peer{cfg: cfg, log: log, pc: pc, connected: make(chan struct{}), stop: make(chan struct{}), localIP: &local}
 	p.camera.Store(true)
+	p.tier.Store(TierHigh)
 
 	if p.audio, err = p.addTransceiver(webrtc.RTPCodecTypeAudio, opusCodec, cfg.Audio); err != nil {
 		_ = pc.Close()
@@ -217,6 +244,31 @@ func (p *Peer) Offer() (string, error) {
 		return "", err
 	}
 	return offer.SDP, nil
+}
+
+// RestartICE makes an ICE restart offer (new ICE credentials, the same DTLS session and tracks), as a browser does
+// with createOffer({iceRestart: true}) when its network changes, and starts gathering candidates anew. Send it
+// with call.connect, as the first offer, and apply the answer with SetAnswer.
+func (p *Peer) RestartICE() (string, error) {
+	offer, err := p.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
+	if err != nil {
+		return "", err
+	}
+	if err := p.pc.SetLocalDescription(offer); err != nil {
+		return "", err
+	}
+	return offer.SDP, nil
+}
+
+// SetLocalIP moves the peer to another local address, as a laptop that leaves one Wi-Fi for another: the candidates
+// of its next gathering (RestartICE) use it. It must be one of PeerConfig.Net's addresses.
+func (p *Peer) SetLocalIP(ip string) error {
+	parsed := net.ParseIP(ip)
+	if parsed == nil {
+		return fmt.Errorf("media: peer address %q is not an IP address", ip)
+	}
+	p.localIP.Store(&parsed)
+	return nil
 }
 
 // SetAnswer applies the relay's answer, and the relay candidates that came before it.
@@ -308,6 +360,33 @@ func (p *Peer) SetCamera(on bool) {
 		p.keyframe.Store(true)
 	}
 	p.camera.Store(on)
+}
+
+// SetTier applies a quality tier's target, as Parley's browser code does with RTCRtpSender.setParameters: video
+// goes at most at t.MaxBitrateKbps, and stops for TierAudio (the camera stays on, and video resumes with a
+// keyframe when a better tier comes back).
+func (p *Peer) SetTier(t TierInfo) {
+	if t.Tier == TierAudio {
+		p.tierPaused.Store(true)
+	} else {
+		if p.tierPaused.Swap(false) {
+			p.keyframe.Store(true)
+		}
+		p.maxKbps.Store(int64(t.MaxBitrateKbps))
+	}
+	p.tier.Store(t.Tier)
+}
+
+// Tier returns the tier last applied with SetTier; TierHigh before any.
+func (p *Peer) Tier() Tier { return p.tier.Load().(Tier) }
+
+// videoFrameBytes is the size of the next video frame: PeerConfig.VideoKbps, or less when a tier caps it.
+func (p *Peer) videoFrameBytes() int {
+	kbps := p.cfg.VideoKbps
+	if m := int(p.maxKbps.Load()); m > 0 {
+		kbps = min(kbps, m)
+	}
+	return kbps * 1000 / 8 / videoFPS
 }
 
 // RequestKeyframe sends a PLI about the video the peer receives, as a browser's decoder does when it loses the
@@ -427,7 +506,6 @@ func (p *Peer) send() {
 		Timestamp: rand.Uint32(), SSRC: rand.Uint32()}, Payload: make([]byte, opusPayload)}
 	video := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: ptVP8, SequenceNumber: uint16(rand.Uint32()),
 		Timestamp: rand.Uint32(), SSRC: rand.Uint32()}}
-	frameBytes := p.cfg.VideoKbps * 1000 / 8 / videoFPS
 	frame := make([]byte, videoMaxPayload+1)
 	for {
 		select {
@@ -444,8 +522,8 @@ func (p *Peer) send() {
 			audio.SequenceNumber++
 			audio.Timestamp += 960 // 20 ms at 48 kHz
 		case <-videoTick.C:
-			if p.video != nil && p.camera.Load() {
-				if err := p.sendFrame(&video, frame, frameBytes, p.keyframe.Swap(false)); err != nil {
+			if p.video != nil && p.camera.Load() && !p.tierPaused.Load() {
+				if err := p.sendFrame(&video, frame, p.videoFrameBytes(), p.keyframe.Swap(false)); err != nil {
 					return
 				}
 			}

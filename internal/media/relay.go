@@ -522,6 +522,8 @@ type call struct {
 	events   []func()
 	draining bool
 	endedEv  atomic.Bool
+
+	tiers tiers // bandwidth estimation and quality tiers (tiers.go)
 }
 
 func newCall(r *Relay, id string, h Hooks) *call {
@@ -538,7 +540,12 @@ func newCall(r *Relay, id string, h Hooks) *call {
 	if h.Failed == nil {
 		h.Failed = func(Side) {}
 	}
-	return &call{id: id, relay: r, hooks: h}
+	if h.Tier == nil {
+		h.Tier = func(Side, TierInfo) {}
+	}
+	c := &call{id: id, relay: r, hooks: h, tiers: tiers{stop: make(chan struct{})}}
+	r.goBackground(c.runTiers)
+	return c
 }
 
 // emit queues a hook call. Hooks run one at a time, in order, on a background goroutine: never on the goroutine
@@ -670,6 +677,7 @@ func (c *call) end() {
 	c.legs[1].Store(nil)
 	c.mu.Unlock()
 	c.endedEv.Store(true)
+	c.stopTiers()
 
 	var wg sync.WaitGroup
 	for _, l := range legs {
@@ -691,5 +699,6 @@ func (c *call) stats() CallStats {
 	for _, l := range live {
 		totals[l.side.index()].add(l.totals())
 	}
-	return CallStats{Visitor: totals[SideVisitor.index()].legStats(), Agent: totals[SideAgent.index()].legStats()}
+	return CallStats{Visitor: totals[SideVisitor.index()].legStats(), Agent: totals[SideAgent.index()].legStats(),
+		Tiers: c.tierHistory()}
 }

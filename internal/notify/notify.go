@@ -58,6 +58,7 @@ type Notice struct {
 	CallCandidate *CallCandidateView `json:"call_candidate,omitempty"`
 	CallMedia     *CallMediaView     `json:"call_media,omitempty"`
 	CallInvite    *InviteView        `json:"call_invite,omitempty"`
+	CallQuality   *CallQualityView   `json:"call_quality,omitempty"`
 	// ReceivedAt is when the frame that caused this notice reached the server (Unix nanoseconds), for the
 	// delivery latency metric.
 	ReceivedAt int64 `json:"received_at,omitempty"`
@@ -212,6 +213,14 @@ func (n *Notifier) Call(ctx context.Context, c CallView, visitorID string) {
 	n.publish(ctx, VisitorSubject(visitorID), no)
 	if c.AgentID != "" {
 		n.publish(ctx, AccountSubject(c.AgentID), no)
+	}
+}
+
+// CallSides is Call with a view for each side: each carries that side's own TURN credentials.
+func (n *Notifier) CallSides(ctx context.Context, visitor, agent CallView, visitorID string) {
+	n.publish(ctx, VisitorSubject(visitorID), Notice{Kind: KindCall, AgentID: visitor.AgentID, Call: &visitor})
+	if agent.AgentID != "" {
+		n.publish(ctx, AccountSubject(agent.AgentID), Notice{Kind: KindCall, AgentID: agent.AgentID, Call: &agent})
 	}
 }
 

@@ -132,6 +132,16 @@ type CallView struct {
 	Camera         CameraView `json:"camera"`
 	VisitorMedia   MediaState `json:"visitor_media"`
 	AgentMedia     MediaState `json:"agent_media"`
+	// ICEServers are the TURN servers, with short-lived credentials, for the side this view is sent to: only
+	// while the call is live, and only to its two participants.
+	ICEServers []ICEServer `json:"ice_servers,omitempty"`
+}
+
+// ICEServer is a browser's RTCIceServer: TURN URLs and their credentials.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
 }
 
 // ViewCall converts a stored call for clients.

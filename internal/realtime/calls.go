@@ -159,6 +159,8 @@ func (c *conn) deliverCall(n *notify.Notice) (ok bool, err error) {
 		return true, c.write(outFrame{V: Version, Type: "call.candidate", Data: n.CallCandidate})
 	case notify.KindCallMedia:
 		return true, c.write(outFrame{V: Version, Type: "call.media", Data: n.CallMedia})
+	case notify.KindCallQuality:
+		return true, c.write(outFrame{V: Version, Type: "call.quality", Data: n.CallQuality})
 	case notify.KindCallInvite:
 		return true, c.write(outFrame{V: Version, Type: "call.invite", Data: n.CallInvite})
 	case notify.KindVideo:

@@ -42,6 +42,9 @@ type Server struct {
 	static   fs.FS
 	// demoSite, when set, is the public id of the site whose demo shop page /demo/ serves.
 	demoSite string
+	// check and checkLimits serve the pre-call check's API (check_api.go).
+	check       CheckDeps
+	checkLimits checkLimits
 }
 
 // Deps are what the server needs.
@@ -59,12 +62,21 @@ type Deps struct {
 	Now      func() time.Time
 	Static   fs.FS
 	DemoSite string
+	Check    CheckDeps
 }
 
 // New builds the server.
 func New(d Deps) *Server {
 	return &Server{cfg: d.Config, store: d.Store, bus: d.Bus, hub: d.Hub, router: d.Router, notifier: d.Notifier, bots: d.Bots, signer: d.Signer, metrics: d.Metrics,
-		log: d.Log, now: d.Now, static: d.Static, demoSite: d.DemoSite}
+		log: d.Log, now: d.Now, static: d.Static, demoSite: d.DemoSite, check: d.Check,
+		checkLimits: newCheckLimits(echoDuration(d.Check.Echo))}
+}
+
+func echoDuration(e Echo) time.Duration {
+	if e == nil {
+		return 0
+	}
+	return e.MaxDuration()
 }
 
 // Handler returns every route.
@@ -106,14 +118,21 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("OPTIONS /api/widget/", s.widgetPreflight)
 	mux.HandleFunc("POST /api/widget/session", s.widgetSession)
 
+	mux.HandleFunc("GET /api/check/config", s.checkConfig)
+	mux.HandleFunc("OPTIONS /api/check/", s.checkPreflight)
+	mux.HandleFunc("POST /api/check/echo", s.checkEcho)
+	mux.HandleFunc("GET /api/check/echo/{id}", s.checkEchoStats)
+
 	mux.HandleFunc("GET /ws/visitor", s.visitorSocket)
 	mux.HandleFunc("GET /ws/desk", s.deskSocket)
+	mux.HandleFunc("GET /ws/check", s.checkSocket)
 
 	mux.HandleFunc("GET /widget.js", s.widgetLoader)
 	mux.HandleFunc("GET /widget/frame", s.widgetFrame)
 	mux.Handle("GET /static/", s.staticFiles())
 	mux.HandleFunc("GET /desk/", s.app("desk/index.html"))
 	mux.HandleFunc("GET /admin/", s.app("admin/index.html"))
+	mux.HandleFunc("GET /check", s.app("check/index.html"))
 	mux.HandleFunc("GET /demo/", s.demoPage)
 	mux.HandleFunc("GET /demo/bot/", s.demoBotPage)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/desk/", http.StatusFound) })

@@ -18,6 +18,7 @@ import { hangupButton, setPressed, toggleButton } from '/static/shared/call_cont
 import { CallTab } from '/static/shared/call_tab.js';
 import { LocalMedia, mediaErrorKind } from '/static/shared/local_media.js';
 import { VideoTile } from '/static/shared/video_tile.js';
+import { QualityIndicator, worseTier } from '/static/shared/quality.js';
 import { t } from './i18n.js';
 
 const ACTIVE = new Set(['queued', 'ringing', 'live']);
@@ -55,6 +56,9 @@ export class CallPanel {
   #conn = null;
   #connection = 'connecting';
   #visitorMedia = { camera: true, mic: true };
+  #quality = { tier: 'high', peerTier: 'high' }; // call.quality: our publishing tier, and the visitor's
+  #qualityBadge;
+  #audioOnly;
   #viewing = null;
   #remote;
   #self;
@@ -107,9 +111,15 @@ export class CallPanel {
       onclick: () => this.#media?.setMic(!pressed(this.#mic)) });
     this.#hangup = hangupButton({ label: 'Hang up (the conversation goes on)', onclick: () => this.#hangUp() });
 
+    this.#qualityBadge = new QualityIndicator({ className: 'call-panel__quality', labels: { high: 'Good connection',
+      low: 'Weak connection: lower video quality', audio: 'Very weak connection: audio only' } });
+    this.#audioOnly = h('p', { class: 'call-panel__banner', role: 'status', testid: 'audio-only-banner', hidden: true },
+      'Your connection is weak: audio only for now');
+
     this.element = h('section', { class: 'call-panel', testid: 'call-panel', 'aria-label': 'Video call', hidden: true,
       dataset: { callState: '' } },
-    h('div', { class: 'call-panel__stage' }, this.#remote.element, this.#self.element, this.#status, this.#enableSound, this.#audio),
+    h('div', { class: 'call-panel__stage' }, this.#remote.element, this.#self.element, this.#qualityBadge.element,
+      this.#audioOnly, this.#status, this.#enableSound, this.#audio),
     h('div', { class: 'call-controls call-panel__controls', role: 'toolbar', 'aria-label': 'Call controls' },
       this.#camera, this.#mic, this.#hangup));
 
@@ -192,6 +202,11 @@ export class CallPanel {
 
   applyCandidate(d) {
     if (this.#conn && d.call_id === this.#conn.callId) this.#conn.addRemoteCandidate(d.candidate ?? null);
+  }
+
+  /** A call.quality frame: the relay's target for our video (shared/quality.js). */
+  applyQuality(d) {
+    this.#conn?.applyQuality(d);
   }
 
   /** A call.media frame: the visitor's camera or microphone changed. */
@@ -338,6 +353,11 @@ export class CallPanel {
         else if (state !== 'closed') this.#connection = 'connecting';
         this.#render();
       },
+      onQuality: (q) => {
+        if (conn !== this.#conn) return;
+        this.#quality = q;
+        this.#render();
+      },
     });
     this.#conn = conn;
     this.#connection = 'connecting';
@@ -431,6 +451,7 @@ export class CallPanel {
     this.#call = null;
     this.#connection = 'connecting';
     this.#visitorMedia = { camera: true, mic: true };
+    this.#quality = { tier: 'high', peerTier: 'high' };
     this.#remote.setStream(null);
     this.#self.setStream(null);
     this.#audio.srcObject = null;
@@ -472,5 +493,7 @@ export class CallPanel {
     this.#status.hidden = this.#connection === 'connected';
     this.#statusText.textContent = failed ? 'The video connection was lost.' : 'Connecting the video…';
     this.#reconnect.hidden = !failed;
+    this.#qualityBadge.set(worseTier(this.#quality.tier, this.#quality.peerTier));
+    this.#audioOnly.hidden = this.#quality.tier !== 'audio';
   }
 }

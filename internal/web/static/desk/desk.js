@@ -76,6 +76,8 @@ class Desk {
     if (this.#account.supervisor || this.#account.role === 'admin') this.#supervisor = new SupervisorPanel();
 
     const links = this.#account.role === 'admin' ? [{ href: '/admin/', text: 'Admin' }] : [];
+    // The pre-call check (/check), for an agent whose calls go badly.
+    links.push({ href: '/check', text: 'Test my connection', testid: 'test-connection', newTab: true });
     const status = h('span', { class: 'topbar__status' }, this.#presence.controls, this.#status);
     root.replaceChildren(
       topbar({ app: APP, account: this.#account, links, status, onLogout: () => this.#logOut() }),
@@ -117,6 +119,7 @@ class Desk {
     });
     c.on('call.candidate', (d) => this.#calls.applyCandidate(d));
     c.on('call.media', (d) => this.#calls.applyMedia(d));
+    c.on('call.quality', (d) => this.#calls.applyQuality(d));
     c.on('conversation', (summary) => {
       this.#list.upsert(summary);
       this.#view.applySummary(summary);

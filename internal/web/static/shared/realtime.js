@@ -263,6 +263,7 @@ export class RealtimeClient {
       case 'call':
       case 'call.candidate':
       case 'call.media':
+      case 'call.quality':
       case 'call.invite':
         this.#emit(env.type, env.data || {});
         break;

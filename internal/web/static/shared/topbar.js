@@ -4,7 +4,7 @@
 import { h } from './dom.js';
 import { openPasswordDialog } from './password_dialog.js';
 
-/** links: [{href, text}]. status: an element shown in the bar (the desk's connection state). */
+/** links: [{href, text, testid, newTab}]. status: an element shown in the bar (the desk's connection state). */
 export function topbar({ app, account, links = [], status = null, onLogout }) {
   const logout = h('button', { type: 'button', class: 'button button--quiet', testid: 'logout' }, 'Log out');
   logout.addEventListener('click', async () => {
@@ -19,7 +19,8 @@ export function topbar({ app, account, links = [], status = null, onLogout }) {
     h('span', { class: 'brand' }, 'Parley'),
     h('span', { class: 'topbar__app', text: app }),
     h('nav', { class: 'topbar__links', 'aria-label': 'Applications' },
-      links.map((link) => h('a', { href: link.href, text: link.text }))),
+      links.map((link) => h('a', { href: link.href, text: link.text, testid: link.testid,
+        target: link.newTab ? '_blank' : null, rel: link.newTab ? 'noopener' : null }))),
     h('span', { class: 'topbar__spacer' }),
     status,
     h('span', { class: 'topbar__who' },

@@ -6,6 +6,7 @@
 import { h } from '/static/shared/dom.js';
 import { hangupButton, setPressed, toggleButton } from '/static/shared/call_controls.js';
 import { VideoTile } from '/static/shared/video_tile.js';
+import { QualityIndicator, worseTier } from '/static/shared/quality.js';
 
 export class CallWindow {
   #t;
@@ -21,6 +22,8 @@ export class CallWindow {
   #sound;
   #enlarge;
   #hangup;
+  #quality;
+  #audioOnly;
 
   /**
    * Callbacks: onToggleCamera(on), onToggleMic(on), onToggleSound(on), onEnlarge(large), onHangup(), onReconnect().
@@ -52,9 +55,14 @@ export class CallWindow {
       onclick: () => onEnlarge(!pressed(this.#enlarge)) });
     this.#enlarge.classList.add('call-button--neutral');
     this.#hangup = hangupButton({ label: t('call.hangup'), onclick: onHangup });
+    this.#quality = new QualityIndicator({ className: 'call__quality',
+      labels: { high: t('call.quality.high'), low: t('call.quality.low'), audio: t('call.quality.audio') } });
+    this.#audioOnly = h('p', { class: 'call__banner', role: 'status', testid: 'audio-only-banner', hidden: true },
+      t('call.audio_only'));
 
     this.element = h('section', { class: 'call', testid: 'call-window', 'aria-label': t('call.title'), hidden: true, dataset: { callState: '' } },
-      h('div', { class: 'call__stage' }, this.#remote.element, this.#self.element, this.#status, this.#enableSound, this.#audio),
+      h('div', { class: 'call__stage' }, this.#remote.element, this.#self.element, this.#quality.element, this.#audioOnly,
+        this.#status, this.#enableSound, this.#audio),
       h('div', { class: 'call-controls call__controls', role: 'toolbar', 'aria-label': t('call.title') },
         this.#camera, this.#mic, this.#sound, this.#enlarge, this.#hangup));
   }
@@ -90,7 +98,7 @@ export class CallWindow {
 
   /**
    * view: {agentName, camera, mic, cameraAllowed, sound, large, agentCamera, agentMic, connection ('connecting' |
-   * 'connected' | 'failed')}.
+   * 'connected' | 'failed'), tier, peerTier (our publishing tier and the agent's: 'high' | 'low' | 'audio')}.
    */
   render(view) {
     const t = this.#t;
@@ -110,6 +118,9 @@ export class CallWindow {
     this.#status.hidden = view.connection === 'connected';
     this.#statusText.textContent = t(failed ? 'call.failed' : 'call.connecting');
     this.#reconnect.hidden = !failed;
+    // The indicator shows the worse of the two directions; the banner only our own audio-only tier.
+    this.#quality.set(worseTier(view.tier || 'high', view.peerTier || 'high'));
+    this.#audioOnly.hidden = view.tier !== 'audio';
   }
 
   /** Stops showing any media. */

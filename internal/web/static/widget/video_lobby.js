@@ -1,12 +1,15 @@
 // VideoLobby: before the call. The lobby shows the visitor's own camera (self-preview) and "Join now"; a refused
 // camera or microphone is explained with the steps to allow it. Once the call is asked for, the waiting stage keeps
 // the self-preview while the waiting room (widget/waiting_room.js) gives the position and the estimated wait.
-// It only draws what widget/visitor_call.js tells it.
+// It only draws what widget/visitor_call.js tells it, besides the quick part of the pre-call check
+// (check/quick_check.js), which it runs once the lobby opens: a short warning line if the call may go badly, and
+// "Test my connection", the full check (/check) in a new tab.
 
 import { h } from '/static/shared/dom.js';
 import { toggleButton, setPressed } from '/static/shared/call_controls.js';
 import { mediaHelp } from '/static/shared/media_help.js';
 import { VideoTile } from '/static/shared/video_tile.js';
+import { quickCheck } from '/static/check/quick_check.js';
 
 export class VideoLobby {
   #t;
@@ -23,6 +26,8 @@ export class VideoLobby {
   #waitingSlot;
   #waitingText;
   #onRetry;
+  #checkWarning;
+  #checked = false;
 
   /** onJoin, onCancel, onRetry (ask for the devices again) and onToggleCamera(on). */
   constructor({ t, onJoin, onCancel, onRetry, onToggleCamera }) {
@@ -36,6 +41,9 @@ export class VideoLobby {
     this.#lobbyText = h('p', { class: 'lobby__text', role: 'status' });
     this.#invited = h('p', { class: 'lobby__invited', testid: 'lobby-invited', hidden: true });
     this.#help = h('div', { class: 'lobby__help' });
+    this.#checkWarning = h('p', { class: 'lobby__warning', testid: 'lobby-check-warning', role: 'status', hidden: true });
+    const checkLink = h('a', { class: 'lobby__check-link', testid: 'test-connection', target: '_blank', rel: 'noopener',
+      href: `/check?lang=${encodeURIComponent(document.documentElement.lang || 'en')}`, text: t('lobby.test_connection') });
     this.#camera = toggleButton({ testid: 'lobby-camera', label: t('lobby.camera'), iconOn: 'camera', iconOff: 'camera_off',
       onclick: () => onToggleCamera(this.#camera.getAttribute('aria-pressed') !== 'true') });
     this.#join = h('button', { type: 'button', class: 'button', testid: 'join-now', onclick: onJoin }, t('lobby.join'));
@@ -44,7 +52,7 @@ export class VideoLobby {
     this.#lobby = h('section', { class: 'lobby', testid: 'video-lobby', 'aria-labelledby': 'lobby-title', hidden: true },
       h('h2', { class: 'lobby__title', id: 'lobby-title', text: t('lobby.title') }),
       this.#invited,
-      this.#lobbySlot, this.#lobbyText, this.#help,
+      this.#lobbySlot, this.#lobbyText, this.#help, this.#checkWarning, checkLink,
       h('div', { class: 'lobby__actions' },
         this.#camera,
         this.#cancel,
@@ -83,6 +91,7 @@ export class VideoLobby {
       this.#waitingText.textContent = t(view.callState === 'ringing' ? 'call.ringing' : 'call.queued');
       return;
     }
+    this.#quickCheck();
     // An agent's invitation (an escalation, or a bot's handover): the agent is there, waiting.
     this.#invited.hidden = !view.invitedBy;
     this.#invited.textContent = view.invitedBy ? t('lobby.agent_ready', { name: view.invitedBy }) : '';
@@ -101,6 +110,16 @@ export class VideoLobby {
   /** The preview after its tracks changed (the camera turned on or off). */
   refresh() {
     this.#preview.refresh();
+  }
+
+  // Warns, never blocks: the visitor may join anyway.
+  #quickCheck() {
+    if (this.#checked) return;
+    this.#checked = true;
+    quickCheck().then((problems) => {
+      this.#checkWarning.hidden = !problems.length;
+      this.#checkWarning.textContent = problems.map((p) => this.#t(p.key, p.params)).join(' ');
+    }, () => {});
   }
 
   #text(view) {

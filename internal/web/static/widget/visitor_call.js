@@ -62,6 +62,7 @@ export class VisitorCall {
   #conn = null;
   #connection = 'connecting';
   #agentMedia = { camera: true, mic: true };
+  #quality = { tier: 'high', peerTier: 'high' }; // call.quality: our publishing tier, and the agent's
   #sound = true;
   #large = false;
   #posted;
@@ -243,6 +244,11 @@ export class VisitorCall {
   }
 
   /** A call.media frame: the agent's camera or microphone changed. */
+  /** A call.quality frame: the relay's target for our video (shared/quality.js). */
+  applyQuality(d) {
+    this.#conn?.applyQuality(d);
+  }
+
   applyMedia(d) {
     if (!this.#call || (d.call_id && d.call_id !== this.#call.call_id) || d.side === 'visitor') return;
     if (typeof d.camera === 'boolean') this.#agentMedia.camera = d.camera;
@@ -398,6 +404,11 @@ export class VisitorCall {
         else if (state !== 'closed') this.#connection = 'connecting';
         this.#render();
       },
+      onQuality: (q) => {
+        if (conn !== this.#conn) return;
+        this.#quality = q;
+        this.#render();
+      },
     });
     this.#conn = conn;
     this.#connection = 'connecting';
@@ -478,6 +489,7 @@ export class VisitorCall {
     this.#call = null;
     this.#connection = 'connecting';
     this.#agentMedia = { camera: true, mic: true };
+    this.#quality = { tier: 'high', peerTier: 'high' };
     this.#window.clear();
   }
 
@@ -536,6 +548,8 @@ export class VisitorCall {
         agentCamera: this.#agentMedia.camera,
         agentMic: this.#agentMedia.mic,
         connection: this.#connection,
+        tier: this.#quality.tier,
+        peerTier: this.#quality.peerTier,
       });
     }
     this.#elsewhere.hidden = this.#phase !== 'elsewhere';

@@ -135,6 +135,7 @@ export class VisitorChat {
     c.on('call', (call) => this.#call.applyCall(call));
     c.on('call.candidate', (d) => this.#call.applyCandidate(d));
     c.on('call.media', (d) => this.#call.applyMedia(d));
+    c.on('call.quality', (d) => this.#call.applyQuality(d));
     c.on('call.invite', (inv) => this.#call.applyInvite(inv));
     c.on('error', (err) => this.#chatbox.showNotice(errorMessage(this.#t, err)));
     c.on('terminated', ({ code }) => this.#restart(code));
