@@ -1,0 +1,164 @@
+package e2e
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/parley/parley/internal/apptest"
+	"github.com/parley/parley/internal/demo"
+)
+
+// checkStatuses reads the pre-call check's rows: data-check → data-status ("" while it runs).
+func checkStatuses(b *tab) map[string]string {
+	b.t.Helper()
+	return eval[map[string]string](b, `Object.fromEntries([...document.querySelectorAll('[data-testid="check-result"]')]
+		.map(r => [r.dataset.check, r.dataset.status || '']))`)
+}
+
+// The pre-call check on this machine: every check finishes within 6 s, the relay answers over UDP, and the
+// bandwidth test, echoed through the relay, picks a tier that carries video. The browser, the check socket and the
+// fake devices pass.
+func TestCheckPageReportsUDPAndATier(t *testing.T) {
+	env := apptest.Start(t, nil)
+	page := newTab(t, newBrowser(t), "check")
+
+	start := time.Now()
+	page.navigate(env.URL + "/check")
+	all := `[...document.querySelectorAll('[data-testid="check-result"]')]`
+	page.waitFor("every check is done", fmt.Sprintf("%s.length === 8 && %s.every(r => r.dataset.status)", all, all))
+	took := time.Since(start)
+	page.waitFor("the report is written", "document.querySelector('[data-testid=\"check-report\"]').textContent.length > 0")
+	report := eval[string](page, `document.querySelector('[data-testid="check-report"]').textContent`)
+	t.Logf("the check took %v:\n%s", took.Round(time.Millisecond), report)
+	if took > 6*time.Second {
+		t.Errorf("the check took %v, over 6 s", took)
+	}
+
+	got := checkStatuses(page)
+	for _, name := range []string{"browser", "websocket", "udp", "camera", "microphone"} {
+		if got[name] != "pass" {
+			t.Errorf("check %s: status %q, want pass (report above)", name, got[name])
+		}
+	}
+	for _, name := range []string{"tcp", "turn", "bandwidth"} {
+		if got[name] == "" || got[name] == "fail" {
+			t.Errorf("check %s: status %q, want pass or warn (report above)", name, got[name])
+		}
+	}
+	tier := eval[string](page, `document.querySelector('[data-testid="check-tier"]').dataset.tier || ''`)
+	if tier != "high" && tier != "low" {
+		t.Errorf("tier %q, want high or low on loopback", tier)
+	}
+	summary := eval[string](page, `document.querySelector('[data-testid="check-summary"]').dataset.status || ''`)
+	if summary == "" || summary == "fail" {
+		t.Errorf("summary %q, want pass or warn", summary)
+	}
+	if !strings.Contains(report, "[pass] udp") {
+		t.Errorf("the report doesn't say UDP passed")
+	}
+}
+
+// A visitor on a plain-HTTP page of a site that isn't localhost: not a secure context, so the widget doesn't offer
+// video and says why (video-unsupported), while the chat works both ways. The page is reached as
+// http://parley.test:PORT, which Chromium resolves to the node's loopback address.
+func TestInsecureOriginShowsVideoUnsupportedAndChatWorks(t *testing.T) {
+	env := apptest.Start(t, nil)
+	u, err := url.Parse(env.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := "http://parley.test:" + u.Port()
+	admin := env.NewHTTP(t)
+	admin.Login(demo.AdminEmail, demo.Password)
+	origins := append(append([]string{}, env.Site.AllowedOrigins...), origin)
+	if st := admin.Do("PATCH", "/api/admin/sites/"+env.Site.ID, map[string]any{"allowed_origins": origins}, nil); st != 200 {
+		t.Fatalf("add %s to the demo site's origins: status %d", origin, st)
+	}
+
+	browser := newBrowser(t, chromedp.Flag("host-resolver-rules", "MAP parley.test 127.0.0.1"))
+	agent := newTab(t, browser, "agent")
+	visitor := newTab(t, browser, "visitor")
+
+	// Ana is available for chat and video, so the widget would offer video on a secure page.
+	loginDesk(agent, env.URL, demo.AnaEmail)
+	video := byTestID("document", "presence-video")
+	agent.waitFor("the video toggle is usable", video+" && !"+video+".disabled")
+	if !eval[bool](agent, video+".getAttribute('aria-pressed') === 'true'") {
+		agent.click(video)
+	}
+	agent.waitFor("Ana is available for video", video+".getAttribute('aria-pressed') === 'true'")
+	if !eval[bool](agent, byTestID("document", "test-connection")+".href.endsWith('/check')") {
+		t.Error("the desk doesn't link to the pre-call check")
+	}
+
+	visitor.navigate(origin + "/demo/")
+	visitor.click(byTestID(widgetRoot, "launcher"))
+	visitor.waitFor("the chatbox opens", visible(byTestID(widgetDoc, "chatbox")))
+	if secure := eval[bool](visitor, widgetRoot+".querySelector('iframe').contentWindow.isSecureContext"); secure {
+		t.Fatal("the widget frame on http://parley.test is a secure context: the test doesn't test anything")
+	}
+	unsupported := byTestID(widgetDoc, "video-unsupported")
+	visitor.waitFor("the widget says video isn't offered here", visible(unsupported))
+	if text := eval[string](visitor, unsupported+".innerText"); !strings.Contains(text, "HTTPS") {
+		t.Errorf("video-unsupported says %q; want the reason (an HTTPS page is needed)", text)
+	}
+	if eval[bool](visitor, visible(byTestID(widgetDoc, "join-video"))) {
+		t.Error("join-video is offered on an insecure page")
+	}
+
+	const question, answer = "Can I still chat here?", "Yes, chat works over plain HTTP."
+	visitor.typeInto(byTestID(widgetDoc, "message-input"), question)
+	visitor.click(byTestID(widgetDoc, "send-message"))
+	agent.click(byTestID("document", "conversation-item"))
+	agent.waitFor("Ana gets the message", hasMessage("document", "visitor", question))
+	agent.typeInto(byTestID("document", "message-input"), answer)
+	agent.click(byTestID("document", "send-message"))
+	visitor.waitFor("the visitor gets the answer", hasMessage(widgetDoc, "agent", answer))
+}
+
+// A visitor who reloads the page during a call is back in it by themselves, within 3 s, with frames advancing on
+// both sides.
+func TestReloadDuringACallRejoins(t *testing.T) {
+	env := apptest.Start(t, nil)
+	visitor := newTab(t, newBrowser(t), "visitor")
+	agent := newTab(t, newBrowser(t), "agent")
+
+	startChat(visitor, env.URL, "Let's talk by video")
+	loginDesk(agent, env.URL, demo.AnaEmail)
+	video := byTestID("document", "presence-video")
+	agent.waitFor("the video toggle is usable", video+" && !"+video+".disabled")
+	if !eval[bool](agent, video+".getAttribute('aria-pressed') === 'true'") {
+		agent.click(video)
+	}
+	agent.waitFor("Ana is available for video", video+".getAttribute('aria-pressed') === 'true'")
+	visitor.click(byTestID(widgetDoc, "join-video"))
+	visitor.waitFor("the self-preview plays", byTestID(widgetDoc, "self-preview")+".videoWidth > 0")
+	visitor.waitFor("the lobby links to the check", visible(byTestID(widgetDoc, "test-connection"))+" && "+
+		byTestID(widgetDoc, "test-connection")+".href.endsWith('/check?lang=en')")
+	visitor.click(byTestID(widgetDoc, "join-now"))
+	agent.click(byTestID("document", "accept-call"))
+	advancing(visitor, "the visitor sees Ana", widgetDoc)
+	advancing(agent, "Ana sees the visitor", "document")
+
+	start := time.Now()
+	visitor.reload()
+	// The page is new: its remote-video counts from zero. Back in the call means Ana's frames are decoded again.
+	visitor.waitFor("the visitor sees Ana again", fmt.Sprintf("%s > 0 && %s.videoWidth > 0", framesDecoded(widgetDoc), byTestID(widgetDoc, "remote-video")))
+	visitorBack := time.Since(start)
+	advancing(agent, "Ana sees the visitor again", "document")
+	agentBack := time.Since(start)
+	advancing(visitor, "the visitor's frames keep advancing", widgetDoc)
+	t.Logf("after the reload: the visitor sees Ana after %v, Ana's frames of the visitor advance after %v",
+		visitorBack.Round(time.Millisecond), agentBack.Round(time.Millisecond))
+	if visitorBack > 3*time.Second || agentBack > 3*time.Second {
+		t.Errorf("back in the call after %v (visitor) and %v (agent), want within 3 s", visitorBack, agentBack)
+	}
+	if eval[bool](visitor, visible(byTestID(widgetDoc, "join-now"))) {
+		t.Error("the reloaded visitor is shown the lobby instead of the call")
+	}
+}
