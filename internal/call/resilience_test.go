@@ -16,9 +16,6 @@ import (
 // same RTCPeerConnection renegotiates the existing leg (a new leg would wait for a DTLS handshake the browser
 // never starts, and media would stop).
 func TestMediaSurvivesSignallingDrop(t *testing.T) {
-	if testing.Short() {
-		t.Skip("takes 10 s")
-	}
 	env := apptest.Start(t, nil)
 	ana := desk(t, env, demo.AnaEmail, true)
 	token := env.VisitorToken(t)
