@@ -64,7 +64,7 @@ class CheckPage {
       h('ul', { class: 'check-list' }, [...this.#rows.values()].map((r) => r.row)),
       h('div', { class: 'check-actions' }, this.#copy, this.#again),
       this.#copied,
-      h('details', { class: 'check-details' }, h('summary', { text: t('copy') }), this.#report)));
+      h('details', { class: 'check-details' }, h('summary', { text: t('report.show') }), this.#report)));
   }
 
   async run() {
@@ -154,8 +154,8 @@ class CheckPage {
       await turn;
       return;
     }
-    const udpPort = config.udp_port ?? config.media?.udp_port ?? '?';
-    const tcpPort = config.tcp_port ?? config.media?.tcp_port ?? '?';
+    const udpPort = config.media?.udp_port ?? config.udp_port ?? '?';
+    const tcpPort = config.media?.tcp_port ?? config.tcp_port ?? '?';
     const path = (name, transport, port, r) => {
       if (!r.checked) return notChecked(name);
       if (!r.connected) return this.#done(name, 'fail', t(`${name}.failed`, { port }), r);
@@ -163,7 +163,7 @@ class CheckPage {
     };
     // UDP carries the bandwidth test: it is the path calls take whenever they can.
     const udp = echoSession({ transport: 'udp', measureMs: MEASURE_MS, maxKbps: MAX_KBPS });
-    const tcpOff = typeof tcpPort === 'number' && tcpPort < 0;
+    const tcpOff = typeof tcpPort === 'number' && tcpPort <= 0; // 0: ICE-TCP is off (docs/api.md)
     const tcp = tcpOff ? Promise.resolve({ checked: false }) : echoSession({ transport: 'tcp' });
     const [u, c] = await Promise.all([udp, tcp, turn]);
     path('udp', 'udp', udpPort, u);

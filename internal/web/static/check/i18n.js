@@ -67,6 +67,7 @@ export const messages = {
     'microphone.failed': 'The microphone could not be started.',
     'unavailable': 'Not available in this browser or on this page.',
     'report.title': 'Parley connection check',
+    'report.show': 'Show the report',
   },
   fr: {
     'title': 'Test de connexion pour les appels vidéo',
@@ -134,5 +135,6 @@ export const messages = {
     'microphone.failed': 'Le micro n’a pas pu démarrer.',
     'unavailable': 'Non disponible dans ce navigateur ou sur cette page.',
     'report.title': 'Test de connexion Parley',
+    'report.show': 'Afficher le rapport',
   },
 };
