@@ -195,25 +195,9 @@ func (e *Echo) negotiate(ctx context.Context, s *echoSession, offer string) (ans
 		s.out[k] = track
 		s.goSession(func() { e.readRTCP(s, sender) })
 	}
-	desc, err := pc.CreateAnswer(nil)
+	local, err := answerOffer(ctx, pc, e.log)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBadSDP, err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(desc); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBadSDP, err)
-	}
-	wait := time.NewTimer(gatherTimeout)
-	defer wait.Stop()
-	select {
-	case <-gathered:
-	case <-wait.C:
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-	local := pc.LocalDescription()
-	if local == nil {
-		return "", errors.New("media: no local description")
+		return "", err
 	}
 	return local.SDP, nil
 }

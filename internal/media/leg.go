@@ -185,26 +185,9 @@ func (l *leg) negotiate(ctx context.Context, offer string) (answer string, err e
 		}
 	}
 
-	desc, err := pc.CreateAnswer(nil)
+	local, err := answerOffer(ctx, pc, l.log)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBadSDP, err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(desc); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBadSDP, err)
-	}
-	wait := time.NewTimer(gatherTimeout)
-	defer wait.Stop()
-	select {
-	case <-gathered:
-	case <-wait.C:
-		l.log.Warn("candidate gathering is slow; answering with the candidates so far")
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-	local := pc.LocalDescription()
-	if local == nil {
-		return "", errors.New("media: no local description")
+		return "", err
 	}
 	if err := checkAnswer(local.SDP); err != nil {
 		return "", err
@@ -532,4 +515,32 @@ func (l *leg) close(how string) bool {
 	l.call.fold(l)
 	close(l.done)
 	return true
+}
+
+// answerOffer creates the answer to the remote offer already set on pc, sets it, and waits (at most gatherTimeout) for
+// the relay's own candidates, so that the answer carries them all. They are host candidates on the mux ports, so
+// gathering takes microseconds.
+func answerOffer(ctx context.Context, pc *webrtc.PeerConnection, log *slog.Logger) (*webrtc.SessionDescription, error) {
+	desc, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadSDP, err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(desc); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadSDP, err)
+	}
+	wait := time.NewTimer(gatherTimeout)
+	defer wait.Stop()
+	select {
+	case <-gathered:
+	case <-wait.C:
+		log.Warn("candidate gathering is slow; answering with the candidates so far")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	local := pc.LocalDescription()
+	if local == nil {
+		return nil, errors.New("media: no local description")
+	}
+	return local, nil
 }

@@ -77,26 +77,9 @@ func (l *leg) renegotiate(ctx context.Context, offer string) (answer string, err
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrBadSDP, err)
 	}
-	desc, err := pc.CreateAnswer(nil)
+	local, err := answerOffer(ctx, pc, l.log)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBadSDP, err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(desc); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBadSDP, err)
-	}
-	wait := time.NewTimer(gatherTimeout)
-	defer wait.Stop()
-	select {
-	case <-gathered:
-	case <-wait.C:
-		l.log.Warn("candidate gathering is slow; answering the restart with the candidates so far")
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-	local := pc.LocalDescription()
-	if local == nil {
-		return "", errors.New("media: no local description")
+		return "", err
 	}
 	l.log.Info("leg renegotiated", slog.Bool("ice_restart", iceUfrag(current.SDP) != iceUfrag(offer)),
 		slog.Duration("took", time.Since(start)))
