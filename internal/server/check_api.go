@@ -18,8 +18,9 @@ import (
 // The pre-call check's API (docs/api.md, "Pre-call check"): GET /api/check/config tells the page where the relay
 // and the TURN server are, with short-lived TURN credentials of its own; POST /api/check/echo connects the page to
 // the relay's echo, which sends its media back, for a bitrate test through the relay; GET /api/check/echo/{id}
-// reports what the relay received. No session is needed: the check runs before a visitor has one. Per-address
-// limits keep it a check and not a free media service.
+// reports what the relay received, and DELETE /api/check/echo/{id} tells the server the page is done with it. No
+// session is needed: the check runs before a visitor has one. Per-address limits keep it a check and not a free
+// media service.
 
 // Echo is the relay's echo for the check (media.Echo).
 type Echo interface {
@@ -38,11 +39,17 @@ type CheckDeps struct {
 	ICEServers func(user string) ([]media.ICEServer, error)
 }
 
-// Limits of the check's API, per client address.
+// Limits of the check's API, per client address. A check page runs three echo sessions at once (UDP with the
+// bandwidth test, ICE-TCP, TURN) and the widget's lobby one (its quick check), and a page ends its sessions
+// (DELETE /api/check/echo/{id}) when it is done with them, so "Check again" starts from nothing running.
 const (
 	checkConfigPerMinute = 30 // a check asks once; a page reloaded a few times stays well within
-	checkEchoPerMinute   = 8  // the check runs three sessions (UDP, TCP, bandwidth)
-	checkEchoAtOnce      = 3  // sessions started within one session's maximum duration
+	checkEchoAtOnce      = 4  // sessions running at once: a check page's three and the lobby's
+	checkEchoPerMinute   = 20 // six checks in a row and the lobby's
+	checkSocketPerMinute = 30 // the check socket: one a check, as the config
+	// checkEchoQuietPackets is what a session its page has ended may still receive, the packets that were on their
+	// way; beyond that it is in use, whatever the page said, and counts as running again.
+	checkEchoQuietPackets = 50
 )
 
 // checkConfig answers GET /api/check/config.
@@ -96,13 +103,24 @@ func (s *Server) checkEcho(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip, now := clientIP(r, s.cfg.HTTP.TrustProxy), s.now()
-	if !s.checkLimits.echoAtOnce.allow(ip, now) || !s.checkLimits.echo.allow(ip, now) {
-		writeError(w, http.StatusTooManyRequests, "rate_limited", "too many echo sessions from this address: wait a little")
+	slot := s.checkLimits.running.take(ip, now, s.check.Echo.Stats)
+	if slot == nil {
+		writeError(w, http.StatusTooManyRequests, "rate_limited", "too many echo sessions at once from this address: end one, or wait a few seconds")
+		return
+	}
+	if !s.checkLimits.echo.allow(ip, now) {
+		s.checkLimits.running.drop(ip, slot)
+		writeError(w, http.StatusTooManyRequests, "rate_limited", "too many echo sessions from this address: try again in a minute")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	id, answer, err := s.check.Echo.Start(ctx, in.SDP)
+	if err != nil {
+		s.checkLimits.running.drop(ip, slot)
+	} else {
+		s.checkLimits.running.started(slot, id)
+	}
 	switch {
 	case errors.Is(err, media.ErrBadSDP):
 		writeError(w, http.StatusBadRequest, "bad_sdp", "the offer can't be used: one audio (Opus) and/or one video (VP8) section")
@@ -139,12 +157,26 @@ func (s *Server) checkEchoStats(w http.ResponseWriter, r *http.Request) {
 	}{id, st})
 }
 
+// checkEchoEnd answers DELETE /api/check/echo/{id}: the page is done with that session (it has closed its
+// connection), which no longer counts among its address's running sessions unless it goes on sending. The relay
+// ends the session itself at its maximum duration.
+func (s *Server) checkEchoEnd(w http.ResponseWriter, r *http.Request) {
+	if !s.checkOrigin(w, r) {
+		return
+	}
+	if s.check.Echo == nil || !s.checkLimits.running.release(clientIP(r, s.cfg.HTTP.TrustProxy), r.PathValue("id"), s.check.Echo.Stats) {
+		writeError(w, http.StatusNotFound, "not_found", "no such echo session from this address")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // checkPreflight answers the browser's CORS preflight for the check's API.
 func (s *Server) checkPreflight(w http.ResponseWriter, r *http.Request) {
 	if !s.checkOrigin(w, r) {
 		return
 	}
-	w.Header().Set("Access-Control-Allow-Methods", "GET, POST")
+	w.Header().Set("Access-Control-Allow-Methods", "GET, POST, DELETE")
 	w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
 	w.Header().Set("Access-Control-Max-Age", "600")
 	w.WriteHeader(http.StatusNoContent)
@@ -186,7 +218,8 @@ func randomHex(n int) string {
 
 // checkLimits are the check API's per-address limits.
 type checkLimits struct {
-	config, echo, echoAtOnce *windowLimiter
+	config, echo, socket *windowLimiter
+	running              *echoSlots
 }
 
 func newCheckLimits(echoSeconds time.Duration) checkLimits {
@@ -194,9 +227,130 @@ func newCheckLimits(echoSeconds time.Duration) checkLimits {
 		echoSeconds = 10 * time.Second
 	}
 	return checkLimits{
-		config:     newWindowLimiter(checkConfigPerMinute, time.Minute),
-		echo:       newWindowLimiter(checkEchoPerMinute, time.Minute),
-		echoAtOnce: newWindowLimiter(checkEchoAtOnce, echoSeconds),
+		config:  newWindowLimiter(checkConfigPerMinute, time.Minute),
+		echo:    newWindowLimiter(checkEchoPerMinute, time.Minute),
+		socket:  newWindowLimiter(checkSocketPerMinute, time.Minute),
+		running: newEchoSlots(checkEchoAtOnce, echoSeconds),
+	}
+}
+
+// echoSlots counts the echo sessions each address has running. A session runs until the relay ends it, until its
+// page ends it (and the relay then receives no more than the packets that were on their way), or at the latest
+// until its maximum duration, and a little more for its start, is over.
+type echoSlots struct {
+	max    int
+	maxAge time.Duration
+
+	mu        sync.Mutex
+	byIP      map[string][]*echoSlot
+	lastSweep time.Time
+}
+
+type echoSlot struct {
+	id      string // "" while the session starts
+	since   time.Time
+	ended   bool   // by its page
+	packets uint64 // what the relay had received from it when its page ended it
+}
+
+// echoStats is what the relay says of a session (Echo.Stats).
+type echoStats func(id string) (media.EchoStats, error)
+
+func newEchoSlots(max int, sessionMax time.Duration) *echoSlots {
+	return &echoSlots{max: max, maxAge: sessionMax + 5*time.Second, byIP: map[string][]*echoSlot{}}
+}
+
+// take reserves a slot for a new session of ip, or returns nil when ip has max sessions running.
+func (l *echoSlots) take(ip string, now time.Time, stats echoStats) *echoSlot {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sweep(now)
+	var live []*echoSlot
+	for _, slot := range l.byIP[ip] {
+		if l.runs(slot, now, stats) {
+			live = append(live, slot)
+		}
+	}
+	if len(live) >= l.max {
+		l.byIP[ip] = live
+		return nil
+	}
+	slot := &echoSlot{since: now}
+	l.byIP[ip] = append(live, slot)
+	return slot
+}
+
+// runs says whether a slot's session is still running; l.mu is held.
+func (l *echoSlots) runs(slot *echoSlot, now time.Time, stats echoStats) bool {
+	if now.Sub(slot.since) >= l.maxAge {
+		return false
+	}
+	if slot.id == "" {
+		return true
+	}
+	st, err := stats(slot.id)
+	if err != nil || st.Ended {
+		return false
+	}
+	return !slot.ended || st.Packets > slot.packets+checkEchoQuietPackets
+}
+
+// started names the session a slot holds.
+func (l *echoSlots) started(slot *echoSlot, id string) {
+	l.mu.Lock()
+	slot.id = id
+	l.mu.Unlock()
+}
+
+// drop frees a slot whose session didn't start.
+func (l *echoSlots) drop(ip string, slot *echoSlot) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	slots := l.byIP[ip]
+	for i, s := range slots {
+		if s == slot {
+			slots = append(slots[:i:i], slots[i+1:]...)
+			break
+		}
+	}
+	if len(slots) == 0 {
+		delete(l.byIP, ip)
+	} else {
+		l.byIP[ip] = slots
+	}
+}
+
+// release marks ip's session id as ended by its page; false when ip has no such session.
+func (l *echoSlots) release(ip, id string, stats echoStats) bool {
+	st, err := stats(id)
+	if err != nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, slot := range l.byIP[ip] {
+		if slot.id == id && id != "" {
+			slot.ended, slot.packets = true, st.Packets
+			return true
+		}
+	}
+	return false
+}
+
+// sweep forgets, once per maxAge, the addresses whose sessions have all outlived it; l.mu is held.
+func (l *echoSlots) sweep(now time.Time) {
+	if now.Sub(l.lastSweep) < l.maxAge {
+		return
+	}
+	l.lastSweep = now
+	for ip, slots := range l.byIP {
+		old := true
+		for _, slot := range slots {
+			old = old && now.Sub(slot.since) >= l.maxAge
+		}
+		if old {
+			delete(l.byIP, ip)
+		}
 	}
 }
 

@@ -9,7 +9,8 @@ import (
 )
 
 // The pre-call check page (/check) times the signalling path with a socket of its own: no visitor, no session, it
-// only echoes a few small frames. The limits keep it from being anything more than that.
+// only echoes a few small frames. The limits keep it from being anything more than that, and an address opens
+// checkSocketPerMinute of them at most (check_api.go).
 const (
 	checkSocketFrames   = 20               // echoes per connection
 	checkSocketMaxBytes = 256              // per frame
@@ -21,6 +22,10 @@ const (
 func (s *Server) checkSocket(w http.ResponseWriter, r *http.Request) {
 	if !s.sameOrigin(r) {
 		writeError(w, http.StatusForbidden, "origin_not_allowed", "the check socket is for Parley's own pages")
+		return
+	}
+	if !s.checkLimits.socket.allow(clientIP(r, s.cfg.HTTP.TrustProxy), s.now()) {
+		writeError(w, http.StatusTooManyRequests, "rate_limited", "too many checks from this address: try again in a minute")
 		return
 	}
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true, CompressionMode: websocket.CompressionDisabled})

@@ -122,6 +122,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("OPTIONS /api/check/", s.checkPreflight)
 	mux.HandleFunc("POST /api/check/echo", s.checkEcho)
 	mux.HandleFunc("GET /api/check/echo/{id}", s.checkEchoStats)
+	mux.HandleFunc("DELETE /api/check/echo/{id}", s.checkEchoEnd)
 
 	mux.HandleFunc("GET /ws/visitor", s.visitorSocket)
 	mux.HandleFunc("GET /ws/desk", s.deskSocket)

@@ -1,7 +1,7 @@
 // The network parts of the pre-call check: the signalling socket (/ws/check), ICE through TURN, and real sessions
 // with the relay's echo leg (POST /api/check/echo, docs/api.md): one over UDP, one over ICE-TCP, and the bandwidth
-// test, which sends a busy picture and reads what comes back. Every function resolves, never rejects: a failure is
-// a result. A part the server doesn't offer is "not checked" (warn), never a pass.
+// test, which sends a busy picture and reads what comes back. Each session is ended (DELETE) once the page is done
+// with it. Every function resolves, never rejects: a failure is a result. A part the server doesn't offer is "not checked" (warn), never a pass.
 
 const ECHO_PATH = '/api/check/echo';
 const CONFIG_PATH = '/api/check/config';
@@ -186,6 +186,16 @@ async function echoAnswer(offer) {
   return data;
 }
 
+// Tells the server the page is done with an echo session (its connection is closed), so that it no longer counts
+// among this address's running sessions: "Check again" may start new ones at once.
+async function endEcho(id) {
+  try {
+    await fetch(`${ECHO_PATH}/${encodeURIComponent(id)}`, { method: 'DELETE', credentials: 'same-origin', keepalive: true });
+  } catch {
+    /* the server forgets it by itself after the session's maximum duration */
+  }
+}
+
 // The transport of the selected candidate pair: {protocol, candidateType, relayProtocol, rtt}.
 async function selectedPath(pc) {
   const stats = await pc.getStats();
@@ -233,6 +243,7 @@ export async function echoSession({ transport, iceServers = [], maxKbps = 800, m
   const started = performance.now();
   let pc;
   let noise;
+  let answer = null;
   try {
     // With iceServers (TURN), only relayed candidates: the session proves the way in through the TURN server.
     pc = new RTCPeerConnection(iceServers.length ? { iceServers, iceTransportPolicy: 'relay' } : {});
@@ -247,7 +258,7 @@ export async function echoSession({ transport, iceServers = [], maxKbps = 800, m
       pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && resolve());
     }), iceServers.length ? 1500 : 600, () => null);
     // Both sides limited to the transport: the relay's checks to our UDP candidates would open a UDP path too.
-    const answer = await echoAnswer(onlyTransport(pc.localDescription.sdp, transport));
+    answer = await echoAnswer(onlyTransport(pc.localDescription.sdp, transport));
     if (answer.missing) return { ...result, error: 'no_echo' };
     result.checked = true;
     if (answer.error) return { ...result, error: answer.error };
@@ -295,5 +306,6 @@ export async function echoSession({ transport, iceServers = [], maxKbps = 800, m
   } finally {
     noise?.stop();
     pc?.close();
+    if (answer?.echo_id) await endEcho(answer.echo_id);
   }
 }
