@@ -58,6 +58,9 @@ func newTestPeer(t testing.TB, cfg PeerConfig) *Peer {
 // events records a call's hooks, and routes the relay's candidates to the peer of each side, as the call
 // service and the browser's signalling do.
 type events struct {
+	// obeyTiers passes the relay's tier targets on to the peers, which apply them as the browser does.
+	obeyTiers bool
+
 	mu         sync.Mutex
 	peers      map[Side]*Peer
 	candidates map[Side]int
@@ -73,7 +76,7 @@ func newEvents() *events {
 }
 
 func (e *events) hooks() Hooks {
-	return Hooks{
+	h := Hooks{
 		Candidate: func(side Side, c *Candidate) {
 			e.mu.Lock()
 			p := e.peers[side]
@@ -91,6 +94,17 @@ func (e *events) hooks() Hooks {
 		FirstMedia: func(side Side) { e.count(e.firstMedia, side) },
 		Failed:     func(side Side) { e.count(e.failed, side) },
 	}
+	if e.obeyTiers {
+		h.Tier = func(side Side, info TierInfo) {
+			e.mu.Lock()
+			p := e.peers[side]
+			e.mu.Unlock()
+			if p != nil {
+				p.SetTier(info)
+			}
+		}
+	}
+	return h
 }
 
 func (e *events) count(m map[Side]int, side Side) {
@@ -167,6 +181,36 @@ func mediaAdvances(t testing.TB, p *Peer, name string, video bool) {
 		a, v := p.Received()
 		return a > a0+10 && (!video || v > v0+10)
 	})
+}
+
+// liveCall is a call on a relay, with a visitor and an agent peer connected and media flowing both ways.
+type liveCall struct {
+	relay          *Relay
+	callID         string
+	ev             *events
+	visitor, agent *Peer
+	visitorAnswer  string // the relay's answer to the visitor's offer
+}
+
+// connectPeers opens a call on r, whose hooks ev records, and connects a visitor peer made with vcfg and an agent
+// peer made with acfg: both join before either starts. It waits until each receives audio from the other, and
+// video when the other sends it.
+func connectPeers(t testing.TB, r *Relay, ev *events, vcfg, acfg PeerConfig) *liveCall {
+	t.Helper()
+	c := &liveCall{relay: r, callID: newCallID(), ev: ev}
+	if err := r.Open(c.callID, ev.hooks()); err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	c.visitor = newTestPeer(t, vcfg)
+	c.agent = newTestPeer(t, acfg)
+	c.visitorAnswer = join(t, r, ev, c.callID, SideVisitor, c.visitor, false)
+	join(t, r, ev, c.callID, SideAgent, c.agent, false)
+	c.visitor.Start()
+	c.agent.Start()
+	waitConnected(t, c.visitor, c.agent)
+	mediaAdvances(t, c.visitor, "visitor", acfg.Video)
+	mediaAdvances(t, c.agent, "agent", vcfg.Video)
+	return c
 }
 
 // startCall opens a call and connects a visitor and an agent peer that both send audio and video.

@@ -332,22 +332,9 @@ func TestCameraOffAndOn(t *testing.T) {
 
 func TestVisitorWithoutCamera(t *testing.T) {
 	r := newTestRelay(t, Config{})
-	callID := newCallID()
-	ev := newEvents()
-	if err := r.Open(callID, ev.hooks()); err != nil {
-		t.Fatal(err)
-	}
 	// The site's policy keeps the visitor's camera off: the widget offers to receive video only.
-	visitor := newTestPeer(t, PeerConfig{Audio: true})
-	agent := newTestPeer(t, PeerConfig{Audio: true, Video: true})
-	join(t, r, ev, callID, SideVisitor, visitor, false)
-	join(t, r, ev, callID, SideAgent, agent, false)
-	visitor.Start()
-	agent.Start()
-	waitConnected(t, visitor, agent)
-	mediaAdvances(t, visitor, "visitor", true)
-	mediaAdvances(t, agent, "agent", false)
-	if _, v := agent.Received(); v != 0 {
+	c := connectPeers(t, r, newEvents(), PeerConfig{Audio: true}, PeerConfig{Audio: true, Video: true})
+	if _, v := c.agent.Received(); v != 0 {
 		t.Errorf("agent received %d video packets from a visitor without camera", v)
 	}
 }
@@ -392,23 +379,11 @@ func TestICETCP(t *testing.T) {
 	if r.TCPAddr() == nil {
 		t.Fatal("no TCP port")
 	}
-	callID := newCallID()
-	ev := newEvents()
-	if err := r.Open(callID, ev.hooks()); err != nil {
-		t.Fatal(err)
+	tcp := PeerConfig{Audio: true, Video: true, TCPOnly: true}
+	c := connectPeers(t, r, newEvents(), tcp, tcp)
+	if !strings.Contains(c.visitorAnswer, "tcptype passive") {
+		t.Errorf("answer has no passive TCP candidate:\n%s", c.visitorAnswer)
 	}
-	visitor := newTestPeer(t, PeerConfig{Audio: true, Video: true, TCPOnly: true})
-	agent := newTestPeer(t, PeerConfig{Audio: true, Video: true, TCPOnly: true})
-	answer := join(t, r, ev, callID, SideVisitor, visitor, false)
-	if !strings.Contains(answer, "tcptype passive") {
-		t.Errorf("answer has no passive TCP candidate:\n%s", answer)
-	}
-	join(t, r, ev, callID, SideAgent, agent, false)
-	visitor.Start()
-	agent.Start()
-	waitConnected(t, visitor, agent)
-	mediaAdvances(t, visitor, "visitor over TCP", true)
-	mediaAdvances(t, agent, "agent over TCP", true)
 }
 
 func TestRelayLifecycle(t *testing.T) {

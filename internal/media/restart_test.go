@@ -18,11 +18,7 @@ const visitorIP2 = "198.51.100.4"
 // one), it restarts ICE with a new offer from the same connection, the relay renegotiates the existing leg, and
 // media comes back both ways within 5 s, without the leg being replaced or reported failed.
 func TestICERestartAfterAddressChange(t *testing.T) {
-	router, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: vnetCIDR, MinDelay: 10 * time.Millisecond,
-		LoggerFactory: newPionLogs(testLog())})
-	if err != nil {
-		t.Fatal(err)
-	}
+	router, nets := newVNet(t, vnetOptions{delay: 10 * time.Millisecond, more: map[string][]string{visitorIP: {visitorIP2}}})
 	var dead atomic.Pointer[net.IP] // an address the network no longer carries
 	router.AddChunkFilter(func(c vnet.Chunk) bool {
 		d := dead.Load()
@@ -33,34 +29,12 @@ func TestICERestartAfterAddressChange(t *testing.T) {
 		dst, _ := c.DestinationAddr().(*net.UDPAddr)
 		return !(src != nil && src.IP.Equal(*d) || dst != nil && dst.IP.Equal(*d))
 	})
-	nets := map[string]*vnet.Net{}
-	for ip, addrs := range map[string][]string{relayIP: {relayIP}, agentIP: {agentIP}, visitorIP: {visitorIP, visitorIP2}} {
-		n, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: addrs})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := router.AddNet(n); err != nil {
-			t.Fatal(err)
-		}
-		nets[ip] = n
-	}
 	startVNet(t, router)
 
 	r := newTestRelay(t, Config{ListenIP: relayIP, Net: nets[relayIP]})
-	callID := newCallID()
 	ev := newEvents()
-	if err := r.Open(callID, ev.hooks()); err != nil {
-		t.Fatal(err)
-	}
-	visitor := newTestPeer(t, PeerConfig{Audio: true, Video: true, LocalIP: visitorIP, Net: nets[visitorIP]})
-	agent := newTestPeer(t, PeerConfig{Audio: true, Video: true, LocalIP: agentIP, Net: nets[agentIP]})
-	join(t, r, ev, callID, SideVisitor, visitor, false)
-	join(t, r, ev, callID, SideAgent, agent, false)
-	visitor.Start()
-	agent.Start()
-	waitConnected(t, visitor, agent)
-	mediaAdvances(t, visitor, "visitor", true)
-	mediaAdvances(t, agent, "agent", true)
+	lc := connectPeers(t, r, ev, vnetPeer(nets, visitorIP), vnetPeer(nets, agentIP))
+	callID, visitor, agent := lc.callID, lc.visitor, lc.agent
 	c, err := r.call(callID)
 	if err != nil {
 		t.Fatal(err)

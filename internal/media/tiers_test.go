@@ -22,89 +22,34 @@ const unlimited = 100_000_000 // bits per second: a token bucket that never limi
 // tierCall is a call on a virtual network whose agent's downlink goes through a token bucket (rate in bits per
 // second, queue of 250 ms at 300 kb/s), and whose router runs filter (if any) on every packet.
 type tierCall struct {
-	relay          *Relay
-	callID         string
-	visitor, agent *Peer
-	bucket         *vnet.TBFQueue
-	ev             *events
+	*liveCall
+	bucket *vnet.TBFQueue
 }
-
-// vnetBuild serializes the making of virtual networks: pion's vnet numbers MAC addresses with an unguarded
-// package counter, and these tests run in parallel.
-var vnetBuild sync.Mutex
 
 func newTierCall(t *testing.T, filter vnet.ChunkFilter) *tierCall {
 	t.Helper()
 	tc := &tierCall{bucket: vnet.NewTBFQueue(unlimited, 4000, 10_000)}
-	router, nets := tc.network(t)
+	// A router with a 10 ms delay, and the three hosts, the agent's behind the token bucket.
+	router, nets := newVNet(t, vnetOptions{delay: 10 * time.Millisecond, nic: func(t *testing.T, ip string, n *vnet.Net) vnet.NIC {
+		if ip != agentIP {
+			return n
+		}
+		q, err := vnet.NewQueue(n, tc.bucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = q.Close() })
+		return q
+	}})
 	if filter != nil {
 		router.AddChunkFilter(filter)
 	}
 	startVNet(t, router)
-	return tc.finish(t, nets)
-}
-
-// network makes the virtual network: a router with a 10 ms delay, and the three hosts, the agent's behind the
-// token bucket.
-func (tc *tierCall) network(t *testing.T) (*vnet.Router, map[string]*vnet.Net) {
-	t.Helper()
-	vnetBuild.Lock()
-	defer vnetBuild.Unlock()
-	router, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: vnetCIDR, MinDelay: 10 * time.Millisecond,
-		LoggerFactory: newPionLogs(testLog())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nets := map[string]*vnet.Net{}
-	for _, ip := range []string{relayIP, visitorIP, agentIP} {
-		n, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{ip}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		nets[ip] = n
-		var nic vnet.NIC = n
-		if ip == agentIP {
-			q, err := vnet.NewQueue(n, tc.bucket)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = q.Close() })
-			nic = q
-		}
-		if err := router.AddNet(nic); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return router, nets
-}
-
-// finish opens the call on a relay in the virtual network and connects two Peers that obey their tiers.
-func (tc *tierCall) finish(t *testing.T, nets map[string]*vnet.Net) *tierCall {
-	t.Helper()
-	tc.relay = newTestRelay(t, Config{ListenIP: relayIP, Net: nets[relayIP]})
-	tc.callID = newCallID()
-	tc.ev = newEvents()
-	hooks := tc.ev.hooks()
-	hooks.Tier = func(side Side, info TierInfo) {
-		tc.ev.mu.Lock()
-		p := tc.ev.peers[side]
-		tc.ev.mu.Unlock()
-		if p != nil {
-			p.SetTier(info)
-		}
-	}
-	if err := tc.relay.Open(tc.callID, hooks); err != nil {
-		t.Fatal(err)
-	}
-	tc.visitor = newTestPeer(t, PeerConfig{Audio: true, Video: true, LocalIP: visitorIP, Net: nets[visitorIP]})
-	tc.agent = newTestPeer(t, PeerConfig{Audio: true, Video: true, LocalIP: agentIP, Net: nets[agentIP]})
-	join(t, tc.relay, tc.ev, tc.callID, SideVisitor, tc.visitor, false)
-	join(t, tc.relay, tc.ev, tc.callID, SideAgent, tc.agent, false)
-	tc.visitor.Start()
-	tc.agent.Start()
-	waitConnected(t, tc.visitor, tc.agent)
-	mediaAdvances(t, tc.agent, "agent", true)
-	mediaAdvances(t, tc.visitor, "visitor", true)
+	// The call, on a relay in the virtual network, with two Peers that obey their tiers.
+	ev := newEvents()
+	ev.obeyTiers = true
+	tc.liveCall = connectPeers(t, newTestRelay(t, Config{ListenIP: relayIP, Net: nets[relayIP]}), ev,
+		vnetPeer(nets, visitorIP), vnetPeer(nets, agentIP))
 	return tc
 }
 

@@ -3,6 +3,7 @@ package media
 import (
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,9 +11,6 @@ import (
 	"github.com/pion/transport/v4/vnet"
 )
 
-// TestMediaUnderLossAndDelay runs a call over pion's virtual network (this machine's kernel has no netem): 50 ms
-// of delay each way and 5% loss on every packet, in both directions. Media must keep flowing, NACKs must win back
-// lost video, and the leg's measures must show the loss and the delay.
 // Addresses inside the virtual network (RFC 5737 documentation addresses): no packet leaves the process.
 const (
 	vnetCIDR  = "198.51.100.0/24"
@@ -21,27 +19,50 @@ const (
 	agentIP   = "198.51.100.3"
 )
 
-// newVNet makes a virtual network with a router that delays every packet, and a host for the relay and for
-// each peer. Start it with startVNet once its filters are set.
-func newVNet(t *testing.T, delay time.Duration) (*vnet.Router, map[string]*vnet.Net) {
+// vnetOptions shape a virtual network: the delay its router adds to every packet, more addresses for a host (by its
+// first address), and, if set, what the router sees of a host instead of its interface (a queue that shapes it).
+type vnetOptions struct {
+	delay time.Duration
+	more  map[string][]string
+	nic   func(t *testing.T, ip string, n *vnet.Net) vnet.NIC
+}
+
+// vnetBuild serializes the making of virtual networks: pion's vnet numbers MAC addresses with an unguarded
+// package counter, and some of these tests run in parallel.
+var vnetBuild sync.Mutex
+
+// newVNet makes a virtual network with a router and a host for the relay and for each peer. Start it with
+// startVNet once its filters are set.
+func newVNet(t *testing.T, o vnetOptions) (*vnet.Router, map[string]*vnet.Net) {
 	t.Helper()
-	router, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: vnetCIDR, MinDelay: delay,
+	vnetBuild.Lock()
+	defer vnetBuild.Unlock()
+	router, err := vnet.NewRouter(&vnet.RouterConfig{CIDR: vnetCIDR, MinDelay: o.delay,
 		LoggerFactory: newPionLogs(testLog())})
 	if err != nil {
 		t.Fatal(err)
 	}
 	nets := map[string]*vnet.Net{}
 	for _, ip := range []string{relayIP, visitorIP, agentIP} {
-		n, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: []string{ip}})
+		n, err := vnet.NewNet(&vnet.NetConfig{StaticIPs: append([]string{ip}, o.more[ip]...)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := router.AddNet(n); err != nil {
+		nets[ip] = n
+		var nic vnet.NIC = n
+		if o.nic != nil {
+			nic = o.nic(t, ip, n)
+		}
+		if err := router.AddNet(nic); err != nil {
 			t.Fatal(err)
 		}
-		nets[ip] = n
 	}
 	return router, nets
+}
+
+// vnetPeer is the configuration of a peer that sends audio and video from host ip of a virtual network.
+func vnetPeer(nets map[string]*vnet.Net, ip string) PeerConfig {
+	return PeerConfig{Audio: true, Video: true, LocalIP: ip, Net: nets[ip]}
 }
 
 func startVNet(t *testing.T, router *vnet.Router) {
@@ -55,37 +76,27 @@ func startVNet(t *testing.T, router *vnet.Router) {
 func TestListenOnAllAddresses(t *testing.T) {
 	// Bound to 0.0.0.0, the relay binds and advertises each interface address but loopback, and browsers
 	// connect through them. (On the virtual network, so that no test sends to a real non-loopback address.)
-	router, nets := newVNet(t, 0)
+	router, nets := newVNet(t, vnetOptions{})
 	startVNet(t, router)
 	r := newTestRelay(t, Config{ListenIP: "0.0.0.0", Net: nets[relayIP]})
 	if r.UDPAddr().Port == 0 || !r.UDPAddr().IP.IsUnspecified() {
 		t.Errorf("UDPAddr() = %v", r.UDPAddr())
 	}
-	callID := newCallID()
-	ev := newEvents()
-	if err := r.Open(callID, ev.hooks()); err != nil {
-		t.Fatal(err)
+	c := connectPeers(t, r, newEvents(), vnetPeer(nets, visitorIP), vnetPeer(nets, agentIP))
+	if !strings.Contains(c.visitorAnswer, " "+relayIP+" ") || strings.Contains(c.visitorAnswer, " 127.0.0.1 ") {
+		t.Errorf("answer's candidates are not the relay's interface address:\n%s", c.visitorAnswer)
 	}
-	visitor := newTestPeer(t, PeerConfig{Audio: true, Video: true, LocalIP: visitorIP, Net: nets[visitorIP]})
-	agent := newTestPeer(t, PeerConfig{Audio: true, Video: true, LocalIP: agentIP, Net: nets[agentIP]})
-	answer := join(t, r, ev, callID, SideVisitor, visitor, false)
-	if !strings.Contains(answer, " "+relayIP+" ") || strings.Contains(answer, " 127.0.0.1 ") {
-		t.Errorf("answer's candidates are not the relay's interface address:\n%s", answer)
-	}
-	join(t, r, ev, callID, SideAgent, agent, false)
-	visitor.Start()
-	agent.Start()
-	waitConnected(t, visitor, agent)
-	mediaAdvances(t, visitor, "visitor", true)
-	mediaAdvances(t, agent, "agent", true)
 }
 
+// TestMediaUnderLossAndDelay runs a call over pion's virtual network (this machine's kernel has no netem): 50 ms
+// of delay each way and 5% loss on every packet, in both directions. Media must keep flowing, NACKs must win back
+// lost video, and the leg's measures must show the loss and the delay.
 func TestMediaUnderLossAndDelay(t *testing.T) {
 	const (
 		delay    = 50 * time.Millisecond
 		lossRate = 0.05
 	)
-	router, nets := newVNet(t, delay)
+	router, nets := newVNet(t, vnetOptions{delay: delay})
 	// Loss starts once both legs are up: a lost DTLS flight costs a second's retransmission timer, which would
 	// only slow the test down.
 	var lossy atomic.Bool
@@ -100,19 +111,8 @@ func TestMediaUnderLossAndDelay(t *testing.T) {
 	startVNet(t, router)
 
 	r := newTestRelay(t, Config{ListenIP: relayIP, Net: nets[relayIP]})
-	callID := newCallID()
-	ev := newEvents()
-	if err := r.Open(callID, ev.hooks()); err != nil {
-		t.Fatal(err)
-	}
-	visitor := newTestPeer(t, PeerConfig{Audio: true, Video: true, LocalIP: visitorIP, Net: nets[visitorIP]})
-	agent := newTestPeer(t, PeerConfig{Audio: true, Video: true, LocalIP: agentIP, Net: nets[agentIP]})
-	join(t, r, ev, callID, SideVisitor, visitor, false)
-	join(t, r, ev, callID, SideAgent, agent, false)
-	visitor.Start()
-	agent.Start()
-	waitConnected(t, visitor, agent)
-	mediaAdvances(t, agent, "agent", true)
+	c := connectPeers(t, r, newEvents(), vnetPeer(nets, visitorIP), vnetPeer(nets, agentIP))
+	callID, visitor, agent := c.callID, c.visitor, c.agent
 
 	lossy.Store(true)
 	time.Sleep(4 * time.Second)
@@ -122,11 +122,11 @@ func TestMediaUnderLossAndDelay(t *testing.T) {
 		t.Fatal("the virtual network dropped nothing")
 	}
 
-	c, err := r.call(callID)
+	call, err := r.call(callID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	leg := c.legs[SideVisitor.index()].Load()
+	leg := call.legs[SideVisitor.index()].Load()
 	in := leg.totals()
 	audioLoss := float64(in.audioLost) / float64(in.audioExpected) * 100
 	videoLoss := float64(in.videoLost) / float64(in.videoExpected) * 100
