@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/parley/parley/internal/auth"
@@ -154,6 +155,14 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, beforeServe f
 		defer redirect.Close()
 		go func() { errc <- redirect.ListenAndServe() }()
 	}
+	if cfg.HTTP.DebugAddr != "" {
+		debug, err := debugServer(cfg.HTTP.DebugAddr, log)
+		if err != nil {
+			httpSrv.Close()
+			return err
+		}
+		defer debug.Close()
+	}
 	tcpAddr := "off"
 	if a := relay.TCPAddr(); a != nil {
 		tcpAddr = a.String()
@@ -197,6 +206,24 @@ func redirectToHTTPS(addr, tlsAddr string, log *slog.Logger) (*http.Server, erro
 	})
 	return &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}, nil
+}
+
+// debugServer serves Go's profiler on addr, apart from the public listener.
+func debugServer(addr string, log *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("http.debug_addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go srv.Serve(ln)
+	log.Info("profiler listening", slog.String("addr", ln.Addr().String()))
+	return srv, nil
 }
 
 // NewLogger builds the slog logger the config asks for.

@@ -103,6 +103,7 @@ func loadConfig(name string, args []string, stderr io.Writer, defaults config.Co
 	tlsCert := fs.String("tls-cert", defaults.HTTP.TLSCert, "PEM certificate file: serve HTTPS (with --tls-key)")
 	tlsKey := fs.String("tls-key", defaults.HTTP.TLSKey, "PEM private key file of --tls-cert")
 	redirectAddr := fs.String("redirect-addr", defaults.HTTP.RedirectAddr, "with TLS, also listen here (e.g. :80) and redirect to HTTPS")
+	debugAddr := fs.String("debug-addr", defaults.HTTP.DebugAddr, "serve Go's profiler (/debug/pprof/) here, e.g. 127.0.0.1:6060 (default: off)")
 	udpPort := fs.Int("media-udp-port", defaults.Media.UDPPort, "the UDP port that carries every video call (0: a free port)")
 	tcpPort := fs.Int("media-tcp-port", defaults.Media.TCPPort, "the ICE-TCP port for video calls (0: a free port, -1: off)")
 	publicIP := fs.String("media-public-ip", defaults.Media.PublicIP, "the IP browsers reach the media relay at, behind NAT")
@@ -149,6 +150,8 @@ func loadConfig(name string, args []string, stderr io.Writer, defaults config.Co
 			cfg.HTTP.TLSKey = *tlsKey
 		case "redirect-addr":
 			cfg.HTTP.RedirectAddr = *redirectAddr
+		case "debug-addr":
+			cfg.HTTP.DebugAddr = *debugAddr
 		case "media-udp-port":
 			cfg.Media.UDPPort = *udpPort
 		case "media-tcp-port":

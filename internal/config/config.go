@@ -116,6 +116,9 @@ type HTTPConfig struct {
 	TLSKey  string `yaml:"tls_key"`
 	// RedirectAddr, with TLS on, also listens there (e.g. ":80") and redirects every request to HTTPS. Empty: off.
 	RedirectAddr string `yaml:"redirect_addr"`
+	// DebugAddr, when set (e.g. "127.0.0.1:6060"), serves Go's profiler (/debug/pprof/) there, for measuring a
+	// running server. Keep it on a loopback address: profiles show internals. Empty: off.
+	DebugAddr string `yaml:"debug_addr"`
 }
 
 // DatabaseConfig chooses the store.
@@ -315,6 +318,11 @@ func (c *Config) Validate() error {
 	}
 	if (c.HTTP.TLSCert == "") != (c.HTTP.TLSKey == "") {
 		bad("http.tls_cert", "tls_cert and tls_key go together: set both for HTTPS, or neither")
+	}
+	if c.HTTP.DebugAddr != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.DebugAddr); err != nil {
+			bad("http.debug_addr", "must be host:port, e.g. 127.0.0.1:6060")
+		}
 	}
 	if c.HTTP.RedirectAddr != "" {
 		if c.HTTP.TLSCert == "" {

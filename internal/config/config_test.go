@@ -89,6 +89,7 @@ func TestValidate(t *testing.T) {
 		"turnports":  func(c *Config) { c.TURN.UDPPort, c.TURN.TLSPort = -1, -1 },
 		"turnsecret": func(c *Config) { c.TURN.Secret = "short" },
 		"turncert":   func(c *Config) { c.TURN.TLSCert = "cert.pem" },
+		"debugaddr":  func(c *Config) { c.HTTP.DebugAddr = "6060" },
 	}
 	for name, mutate := range cases {
 		t.Run(name, func(t *testing.T) {
