@@ -22,11 +22,15 @@ import (
 // message to the offer frame on an agent's socket (p50, p99), and the conversations routed per second.
 // PARLEY_BENCH_DATABASE_URL runs it on PostgreSQL. b.N is the number of conversations. By default they arrive in
 // one burst, which measures throughput (the latency then includes waiting behind the burst);
-// PARLEY_BENCH_RATE=50 paces them at 50 a second, which measures latency at that load.
+// PARLEY_BENCH_RATE=50 paces them at 50 a second, which measures latency at that load. PARLEY_BENCH_DEBUG_ADDR
+// serves the server's profiler there.
 func BenchmarkRouting(b *testing.B) {
 	var extra []string
 	if url := os.Getenv("PARLEY_BENCH_DATABASE_URL"); url != "" {
 		extra = []string{"--database-url", store.TestPostgresURL(b, url)}
+	}
+	if addr := os.Getenv("PARLEY_BENCH_DEBUG_ADDR"); addr != "" {
+		extra = append(extra, "--debug-addr", addr) // to profile the server while it routes
 	}
 	srv := startParley(b, extra...)
 	jar, _ := cookiejar.New(nil)
@@ -91,6 +95,8 @@ func BenchmarkRouting(b *testing.B) {
 				mu.Unlock()
 				<-ready
 				go desk.post(fmt.Sprintf(`{"v":1,"type":"offer.accept","id":"a-%s","data":{"offer_id":%q}}`, f.Data.OfferID, f.Data.OfferID))
+			case "error":
+				b.Logf("desk: %s", data)
 			case "ack":
 				var f struct {
 					ID   string `json:"id"`
@@ -177,7 +183,10 @@ func BenchmarkRouting(b *testing.B) {
 		select {
 		case <-done:
 		case <-time.After(30 * time.Second):
-			b.Fatalf("only %d of %d conversations were routed", i, b.N)
+			mu.Lock()
+			nsent, noffered := len(sent), len(offered)
+			mu.Unlock()
+			b.Fatalf("only %d of %d conversations were routed (%d messages acknowledged, %d offers received)", i, b.N, nsent, noffered)
 		}
 	}
 	b.StopTimer()

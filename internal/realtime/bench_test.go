@@ -119,7 +119,8 @@ func startParley(b *testing.B, extra ...string) *parleyProcess {
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/parley").CombinedOutput(); err != nil {
 		b.Fatalf("build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, append([]string{"demo", "--http-addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--log-level", "warn"}, extra...)...)
+	cmd := exec.Command(bin, append([]string{"demo", "--http-addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--log-level", "warn",
+		"--media-udp-port", "0", "--media-tcp-port", "0"}, extra...)...)
 	cmd.Env = append(os.Environ(), "PARLEY_REALTIME_SITE_RATE=1000000", "PARLEY_REALTIME_SITE_BURST=1000000",
 		"PARLEY_REALTIME_CONN_RATE=100000", "PARLEY_REALTIME_CONN_BURST=100000")
 	stdout, _ := cmd.StdoutPipe()

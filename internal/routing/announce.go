@@ -88,9 +88,38 @@ func isFinal(state string) bool {
 	return true
 }
 
+// queueKey names one queue: a group's, on a channel.
+type queueKey struct{ group, channel string }
+
 // announceQueue recomputes the position and estimated wait of everyone waiting in a group's queue on a channel,
-// and tells those whose view changed.
+// and tells those whose view changed. One refresh of a queue runs at a time: a change that comes while one runs
+// makes it run once more when it ends, instead of a second refresh of the same queue in parallel. Under a burst of
+// arrivals this keeps the work per change constant rather than growing with the queue.
 func (e *Engine) announceQueue(ctx context.Context, groupID, channel string) {
+	k := queueKey{groupID, channel}
+	e.mu.Lock()
+	if e.refreshing[k] {
+		e.refreshAgain[k] = true
+		e.mu.Unlock()
+		return
+	}
+	e.refreshing[k] = true
+	e.mu.Unlock()
+	ctx = context.WithoutCancel(ctx) // it may be refreshing for other callers too
+	e.refreshQueue(ctx, groupID, channel)
+	e.mu.Lock()
+	again := e.refreshAgain[k]
+	delete(e.refreshAgain, k)
+	delete(e.refreshing, k)
+	e.mu.Unlock()
+	if again {
+		// Changes came meanwhile. Refresh for them in the background, so a caller does at most one pass however
+		// busy the queue is.
+		go e.announceQueue(ctx, groupID, channel)
+	}
+}
+
+func (e *Engine) refreshQueue(ctx context.Context, groupID, channel string) {
 	queue, err := e.st.Queue(ctx, groupID, channel)
 	if err != nil || len(queue) == 0 {
 		return

@@ -59,12 +59,16 @@ type Engine struct {
 	videoSeen  map[string]notify.VideoView // last video availability announced per group
 	videoDirty map[string]bool             // groups whose video availability may have changed since the last flush
 	observers  []func(context.Context, store.Request)
+	// refreshing marks the queues whose positions and estimates are being recomputed; refreshAgain those that
+	// changed meanwhile and need one more pass.
+	refreshing, refreshAgain map[queueKey]bool
 }
 
 // New builds an engine.
 func New(st *store.Store, n *notify.Notifier, now func() time.Time, log *slog.Logger, cfg Config) *Engine {
 	return &Engine{st: st, n: n, now: now, log: log, cfg: cfg, seen: map[string]notify.QueueView{},
-		videoSeen: map[string]notify.VideoView{}, videoDirty: map[string]bool{}}
+		videoSeen: map[string]notify.VideoView{}, videoDirty: map[string]bool{}, refreshing: map[queueKey]bool{},
+		refreshAgain: map[queueKey]bool{}}
 }
 
 // Run enforces deadlines and refreshes estimates every TickEvery until ctx ends.

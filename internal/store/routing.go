@@ -514,16 +514,77 @@ func excluded(ctx context.Context, tx q, reqID string) (map[string]bool, error) 
 // lockAgent takes an agent's row lock and re-reads their load, so that two transactions can't both fill the
 // agent's last slot. (On SQLite the transaction already holds the database's write lock.)
 func (s *Store) lockAgent(ctx context.Context, tx q, agentID, channel string) (candidate, bool, error) {
+	c, _, eligible, err := s.tryLockAgent(ctx, tx, agentID, channel, false)
+	return c, eligible, err
+}
+
+// tryLockAgent is lockAgent that, with skipLocked, doesn't wait for a lock another transaction holds: got is then
+// false.
+func (s *Store) tryLockAgent(ctx context.Context, tx q, agentID, channel string, skipLocked bool) (c candidate, got, eligible bool, err error) {
 	if s.dialect == postgresDialect {
-		if _, err := tx.exec(ctx, "SELECT id FROM accounts WHERE id = ? FOR UPDATE", agentID); err != nil {
-			return candidate{}, false, err
+		var id string
+		err := tx.row(ctx, "SELECT id FROM accounts WHERE id = ?"+s.forUpdate(skipLocked), agentID).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return candidate{}, false, false, nil // locked by another decision (or gone)
+		}
+		if err != nil {
+			return candidate{}, false, false, err
 		}
 	}
 	cs, err := scanCandidates(tx.query(ctx, candidateSelect+"WHERE a.id = ?", agentID))
 	if err != nil || len(cs) == 0 {
-		return candidate{}, false, err
+		return candidate{}, false, false, err
 	}
-	return cs[0], cs[0].eligible(channel), nil
+	return cs[0], true, cs[0].eligible(channel), nil
+}
+
+// chooseAgents picks from free (least busy first) the agents a request goes to: the first eligible one, or every
+// eligible one for a request offered to the whole group. On PostgreSQL each is locked first. Decisions running at
+// the same time on other nodes or goroutines would all pick the same least busy agent and queue on their row lock;
+// instead an agent another decision holds is passed over for the next one, and only when every candidate is held
+// does the decision wait, for the first of them.
+func (s *Store) chooseAgents(ctx context.Context, tx q, free []candidate, skip map[string]bool, channel string, all bool) ([]candidate, error) {
+	var chosen []candidate
+	var held []candidate
+	for _, c := range free {
+		if skip[c.ID] {
+			continue
+		}
+		if s.dialect == postgresDialect {
+			locked, got, eligible, err := s.tryLockAgent(ctx, tx, c.ID, channel, true)
+			if err != nil {
+				return nil, err
+			}
+			if !got {
+				held = append(held, c)
+				continue
+			}
+			if !eligible {
+				continue
+			}
+			c = locked
+		}
+		chosen = append(chosen, c)
+		if !all {
+			return chosen, nil
+		}
+	}
+	if len(chosen) > 0 {
+		return chosen, nil
+	}
+	for _, c := range held {
+		locked, eligible, err := s.lockAgent(ctx, tx, c.ID, channel)
+		if err != nil {
+			return nil, err
+		}
+		if eligible {
+			chosen = append(chosen, locked)
+			if !all {
+				break
+			}
+		}
+	}
+	return chosen, nil
 }
 
 // DispatchOne makes one routing decision for a group's queue on a channel: the first waiting request, in queue
@@ -535,7 +596,7 @@ func (s *Store) DispatchOne(ctx context.Context, groupID, channel string, now ti
 	// served, and no write lock is taken. These are the common cases of a quiet and of a busy queue.
 	var waiting int
 	if err := s.q().row(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM routing_requests WHERE group_id = ? AND channel = ?
-		AND (state = ? OR (state = ? AND broadcast = TRUE)) LIMIT 1) w`, groupID, channel, RequestQueued, RequestOffered).Scan(&waiting); err != nil || waiting == 0 {
+		AND state IN (?, ?) AND (state = ? OR broadcast = TRUE) LIMIT 1) w`, groupID, channel, RequestQueued, RequestOffered, RequestQueued).Scan(&waiting); err != nil || waiting == 0 {
 		return Decision{}, false, err
 	}
 	if free, err := s.pool(ctx, s.q(), groupID, channel); err != nil || len(free) == 0 {
@@ -556,8 +617,8 @@ func (s *Store) DispatchOne(ctx context.Context, groupID, channel string, now ti
 		// Look at the head of the queue only: a request further back is served first only when those before it
 		// are excluded from every free agent. A request offered to the whole group stays open to agents who
 		// become free while it rings.
-		reqs, err := scanRequests(tx.query(ctx, "SELECT "+requestCols+" FROM routing_requests WHERE group_id = ? AND channel = ? AND (state = ? OR (state = ? AND broadcast = TRUE)) ORDER BY priority DESC, enqueued_at, id LIMIT 50",
-			groupID, channel, RequestQueued, RequestOffered))
+		reqs, err := scanRequests(tx.query(ctx, "SELECT "+requestCols+" FROM routing_requests WHERE group_id = ? AND channel = ? AND state IN (?, ?) AND (state = ? OR broadcast = TRUE) ORDER BY priority DESC, enqueued_at, id LIMIT 50",
+			groupID, channel, RequestQueued, RequestOffered, RequestQueued))
 		if err != nil {
 			return err
 		}
@@ -579,25 +640,9 @@ func (s *Store) DispatchOne(ctx context.Context, groupID, channel string, now ti
 			if err != nil {
 				return err
 			}
-			var chosen []candidate
-			for _, c := range free {
-				if skip[c.ID] {
-					continue
-				}
-				if s.dialect == postgresDialect {
-					locked, eligible, err := s.lockAgent(ctx, tx, c.ID, channel)
-					if err != nil {
-						return err
-					}
-					if !eligible {
-						continue
-					}
-					c = locked
-				}
-				chosen = append(chosen, c)
-				if !r.Broadcast {
-					break
-				}
+			chosen, err := s.chooseAgents(ctx, tx, free, skip, channel, r.Broadcast)
+			if err != nil {
+				return err
 			}
 			if len(chosen) == 0 {
 				continue

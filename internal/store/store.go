@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -49,6 +50,10 @@ type Store struct {
 	// writer serializes writes on SQLite, which allows one writer at a time anyway. Waiting here is a queue;
 	// waiting in SQLite's busy handler is a sleep-and-retry loop that wastes the lock under contention.
 	writer sync.Mutex
+	// stmts caches prepared statements by query text (SQLite only); nstmts counts them.
+	stmts    sync.Map
+	nstmts   atomic.Int64
+	maxConns int
 }
 
 //go:embed migrations/*.sql
@@ -90,11 +95,14 @@ func Open(ctx context.Context, url, dataDir string, maxConns int) (*Store, error
 		db.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
-	return &Store{db: db, dialect: d}, nil
+	return &Store{db: db, dialect: d, maxConns: maxConns}, nil
 }
 
 // Close closes the pool.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
+	return s.db.Close()
+}
 
 // Ping reports whether the database answers; /readyz uses it.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
@@ -240,15 +248,60 @@ func (x q) exec(ctx context.Context, query string, args ...any) (sql.Result, err
 		x.s.writer.Lock()
 		defer x.s.writer.Unlock()
 	}
+	if st := x.prepared(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return x.db.ExecContext(ctx, x.s.rebind(query), args...)
 }
 
 func (x q) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := x.prepared(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return x.db.QueryContext(ctx, x.s.rebind(query), args...)
 }
 
 func (x q) row(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := x.prepared(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return x.db.QueryRowContext(ctx, x.s.rebind(query), args...)
+}
+
+// maxPrepared bounds the statement cache: the package's queries are a fixed set, but a few are built with a
+// variable number of placeholders.
+const maxPrepared = 512
+
+// prepared returns query as a statement prepared once and reused, bound to x's transaction when x is one, or nil
+// to run it unprepared. Only SQLite needs this: parsing a statement costs as much as running a small one there,
+// while pgx already keeps prepared statements per PostgreSQL connection.
+func (x q) prepared(ctx context.Context, query string) *sql.Stmt {
+	if x.s.dialect != sqliteDialect {
+		return nil
+	}
+	v, ok := x.s.stmts.Load(query)
+	if !ok {
+		if x.s.nstmts.Load() >= maxPrepared {
+			return nil
+		}
+		if _, inTx := x.db.(*sql.Tx); inTx && x.s.maxConns < 2 {
+			return nil // preparing takes a second connection from the pool, and the transaction holds the only one
+		}
+		st, err := x.s.db.PrepareContext(ctx, query)
+		if err != nil {
+			return nil // running it unprepared reports the error
+		}
+		if v, ok = x.s.stmts.LoadOrStore(query, st); ok {
+			st.Close() // another caller prepared it first
+		} else {
+			x.s.nstmts.Add(1)
+		}
+	}
+	st := v.(*sql.Stmt)
+	if tx, inTx := x.db.(*sql.Tx); inTx {
+		return tx.StmtContext(ctx, st)
+	}
+	return st
 }
 
 func (s *Store) q() q { return q{s: s, db: s.db} }

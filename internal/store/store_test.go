@@ -329,3 +329,37 @@ func TestRebind(t *testing.T) {
 		t.Fatal("sqlite query rebound")
 	}
 }
+
+// Statements are prepared once and reused, also inside transactions; a store with a single connection (the
+// migrate command's) still runs its transactions, since preparing would need a second connection.
+func TestPreparedStatementsAndOneConnection(t *testing.T) {
+	for _, conns := range []int{1, 4} {
+		t.Run(fmt.Sprintf("%d connections", conns), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			s, err := Open(ctx, "", t.TempDir(), conns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			f := seed(t, s)
+			for i := range 3 {
+				res, err := s.AppendVisitorMessage(ctx, VisitorMessage{SiteID: f.site.ID, VisitorID: fmt.Sprintf("v%d", i), VisitorName: "Visitor",
+					Body: "hello", At: time.Now()})
+				if err != nil {
+					t.Fatalf("message %d: %v", i, err)
+				}
+				c, err := s.Conversation(ctx, res.Conversation.ID)
+				if err != nil || c.LastSeq != res.Conversation.LastSeq {
+					t.Fatalf("read back: %+v %v", c, err)
+				}
+			}
+			if conns > 1 && s.nstmts.Load() == 0 {
+				t.Fatal("no statement was prepared")
+			}
+		})
+	}
+}
