@@ -343,6 +343,19 @@ func (e *Echo) Stats(id string) (EchoStats, error) {
 	return st, nil
 }
 
+// End closes a session before its maximum duration, when its page is done with it; its measures stay readable for
+// EchoConfig.Keep. An unknown id is ErrNoEcho.
+func (e *Echo) End(id string) error {
+	e.mu.Lock()
+	s := e.sessions[id]
+	e.mu.Unlock()
+	if s == nil {
+		return ErrNoEcho
+	}
+	e.end(s)
+	return nil
+}
+
 // Close ends every session.
 func (e *Echo) Close() {
 	e.mu.Lock()

@@ -26,6 +26,7 @@ import (
 type Echo interface {
 	Start(ctx context.Context, offer string) (id, answer string, err error)
 	Stats(id string) (media.EchoStats, error)
+	End(id string) error
 	MaxDuration() time.Duration
 }
 
@@ -47,9 +48,6 @@ const (
 	checkEchoAtOnce      = 4  // sessions running at once: a check page's three and the lobby's
 	checkEchoPerMinute   = 20 // six checks in a row and the lobby's
 	checkSocketPerMinute = 30 // the check socket: one a check, as the config
-	// checkEchoQuietPackets is what a session its page has ended may still receive, the packets that were on their
-	// way; beyond that it is in use, whatever the page said, and counts as running again.
-	checkEchoQuietPackets = 50
 )
 
 // checkConfig answers GET /api/check/config.
@@ -158,16 +156,17 @@ func (s *Server) checkEchoStats(w http.ResponseWriter, r *http.Request) {
 }
 
 // checkEchoEnd answers DELETE /api/check/echo/{id}: the page is done with that session (it has closed its
-// connection), which no longer counts among its address's running sessions unless it goes on sending. The relay
-// ends the session itself at its maximum duration.
+// connection). The relay ends the session, which no longer counts among its address's running sessions.
 func (s *Server) checkEchoEnd(w http.ResponseWriter, r *http.Request) {
 	if !s.checkOrigin(w, r) {
 		return
 	}
-	if s.check.Echo == nil || !s.checkLimits.running.release(clientIP(r, s.cfg.HTTP.TrustProxy), r.PathValue("id"), s.check.Echo.Stats) {
+	id := r.PathValue("id")
+	if s.check.Echo == nil || !s.checkLimits.running.owns(clientIP(r, s.cfg.HTTP.TrustProxy), id) {
 		writeError(w, http.StatusNotFound, "not_found", "no such echo session from this address")
 		return
 	}
+	_ = s.check.Echo.End(id) // it may have reached its maximum duration meanwhile
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -247,10 +246,8 @@ type echoSlots struct {
 }
 
 type echoSlot struct {
-	id      string // "" while the session starts
-	since   time.Time
-	ended   bool   // by its page
-	packets uint64 // what the relay had received from it when its page ended it
+	id    string // "" while the session starts
+	since time.Time
 }
 
 // echoStats is what the relay says of a session (Echo.Stats).
@@ -292,7 +289,7 @@ func (l *echoSlots) runs(slot *echoSlot, now time.Time, stats echoStats) bool {
 	if err != nil || st.Ended {
 		return false
 	}
-	return !slot.ended || st.Packets > slot.packets+checkEchoQuietPackets
+	return true
 }
 
 // started names the session a slot holds.
@@ -320,17 +317,12 @@ func (l *echoSlots) drop(ip string, slot *echoSlot) {
 	}
 }
 
-// release marks ip's session id as ended by its page; false when ip has no such session.
-func (l *echoSlots) release(ip, id string, stats echoStats) bool {
-	st, err := stats(id)
-	if err != nil {
-		return false
-	}
+// owns says whether id is one of ip's sessions.
+func (l *echoSlots) owns(ip, id string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, slot := range l.byIP[ip] {
 		if slot.id == id && id != "" {
-			slot.ended, slot.packets = true, st.Packets
 			return true
 		}
 	}
