@@ -142,8 +142,9 @@ func (e *Engine) refreshQueue(ctx context.Context, groupID, channel string) {
 
 // eta estimates the wait of the request at position k and rounds it to a bucket, remembering the bucket shown.
 func (e *Engine) eta(ctx context.Context, r store.Request, k int, c store.Capacity, a store.Averages) *notify.ETAView {
-	d, ok := Estimate(k, c, a, e.cfg.MinHistory)
-	bucket := Bucket(d, ok, r.ETABucket)
+	w, ok := WaitOf(k, c, a, e.cfg.MinHistory)
+	d := w.Mean()
+	bucket := BucketOfWait(w, ok, r.ETABucket)
 	if bucket != r.ETABucket {
 		if err := e.st.SetETABucket(ctx, r.ID, bucket); err != nil {
 			e.log.Warn("eta bucket", slog.Any("error", err))

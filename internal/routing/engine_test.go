@@ -375,6 +375,44 @@ func TestBucketsDontJumpAround(t *testing.T) {
 	}
 }
 
+// The bucket shown is the one the wait most probably ends in: with departures at random, two departures 30 s apart
+// end within the first minute more often than not, though their mean is exactly one minute.
+func TestBucketOfWait(t *testing.T) {
+	w := Wait{Step: 30 * time.Second, N: 2}
+	if got := w.Within(time.Minute); got < 0.59 || got > 0.60 { // 1 − e^−2 (1 + 2)
+		t.Fatalf("P(wait < 1 min) = %v, want 0.594", got)
+	}
+	if w.Mean() != time.Minute || Bucket(w.Mean(), true, "") != "<2" {
+		t.Fatalf("mean %v", w.Mean())
+	}
+	cases := []struct {
+		w    Wait
+		prev string
+		want string
+	}{
+		{w, "", "<1"},
+		{w, "<2", "<1"},                          // "<2" is far less likely (0.31 against 0.59): it moves
+		{Wait{Base: 10 * time.Second}, "", "<1"}, // a free slot: only the time to accept is left
+		{Wait{Step: 20 * time.Second, N: 5}, "", "<2"},
+		{Wait{Step: 20 * time.Second, N: 6}, "<5", "<5"}, // nearly as likely as "<2" (0.44 against 0.47): it stays
+		{Wait{Step: time.Minute, N: 30}, "", "10+"},
+	}
+	for _, c := range cases {
+		if got := BucketOfWait(c.w, true, c.prev); got != c.want {
+			t.Errorf("BucketOfWait(%+v, %q) = %q, want %q", c.w, c.prev, got, c.want)
+		}
+	}
+	if BucketOfWait(w, false, "<1") != Unknown {
+		t.Error("an unknown wait was shown as a bucket")
+	}
+	k, c, a := 3, store.Capacity{Free: 1, Serving: 2, Online: 1}, store.Averages{AHT: time.Minute, AHTSamples: 5, ACC: 5 * time.Second}
+	got, ok := WaitOf(k, c, a, 3)
+	mean, _ := Estimate(k, c, a, 3)
+	if !ok || got.N != 2 || got.Mean() != mean {
+		t.Fatalf("WaitOf = %+v, %v; Estimate = %v", got, ok, mean)
+	}
+}
+
 // The queue's advance is measured between departures while others wait, and forgotten when the queue empties.
 func TestQueueAdvanceIsMeasured(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st *store.Store) {

@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"math"
 	"time"
 
 	"github.com/parley/parley/internal/store"
@@ -47,6 +48,89 @@ func Estimate(k int, c store.Capacity, a store.Averages, minHistory int) (time.D
 		step = float64(a.ADV)
 	}
 	return a.ACC + time.Duration(float64(k-c.Free)*step), true
+}
+
+// Wait is the shape of a visitor's wait behind the formula: the time to accept (Base), after N more departures
+// from the queue, which come every Step on average.
+type Wait struct {
+	Base, Step time.Duration
+	N          int
+}
+
+// WaitOf is the wait of position k, as Estimate computes its mean. ok is false when the wait can't be estimated.
+func WaitOf(k int, c store.Capacity, a store.Averages, minHistory int) (Wait, bool) {
+	if c.Online == 0 || c.Serving <= 0 || a.AHTSamples < minHistory {
+		return Wait{}, false
+	}
+	if k <= c.Free {
+		return Wait{Base: a.ACC}, true
+	}
+	step := float64(a.AHT) / c.Serving
+	if a.ADVSamples >= advHistory {
+		step = float64(a.ADV)
+	}
+	return Wait{Base: a.ACC, Step: time.Duration(step), N: k - c.Free}, true
+}
+
+// Mean is the formula's estimate: Base + N × Step.
+func (w Wait) Mean() time.Duration { return w.Base + time.Duration(w.N)*w.Step }
+
+// Within is the probability that the wait ends before d, when departures come at random times (so the N-th comes
+// after an Erlang-distributed time, whose spread is the mean's 1/√N).
+func (w Wait) Within(d time.Duration) float64 {
+	if d <= w.Base {
+		return 0
+	}
+	if w.N == 0 || w.Step <= 0 {
+		return 1
+	}
+	// P(Erlang(N, 1) < x) = 1 − Σ_{i<N} e^−x x^i / i!
+	x := float64(d-w.Base) / float64(w.Step)
+	term, sum := math.Exp(-x), 0.0
+	for i := 0; i < w.N; i++ {
+		sum += term
+		term *= x / float64(i+1)
+	}
+	return max(0, 1-sum)
+}
+
+// likelyBucket is the bucket the wait most probably ends in, with its probability, and the probability of each
+// bucket by name.
+func (w Wait) likelyBucket() (string, map[string]float64) {
+	probs := map[string]float64{}
+	best, bestP := "", -1.0
+	lower := 0.0
+	for _, b := range buckets {
+		upper := 1.0
+		if b.under > 0 {
+			upper = w.Within(b.under)
+		}
+		p := upper - lower
+		probs[b.name] = p
+		if p > bestP {
+			best, bestP = b.name, p
+		}
+		lower = upper
+	}
+	return best, probs
+}
+
+// stickiness is how much less likely than the most likely bucket the bucket shown before may be and still be kept.
+const stickiness = 0.1
+
+// BucketOfWait is the bucket shown for a wait: the one it most probably ends in, not the one its mean falls in. The
+// two differ when the mean sits near a bucket's edge: a wait of two departures 30 s apart has a mean of one minute
+// but ends within the first minute 59% of the time. The bucket shown before stays while it is nearly as likely,
+// so it doesn't flicker between neighbours.
+func BucketOfWait(w Wait, ok bool, prev string) string {
+	if !ok {
+		return Unknown
+	}
+	best, probs := w.likelyBucket()
+	if p, known := probs[prev]; known && p >= probs[best]-stickiness {
+		return prev
+	}
+	return best
 }
 
 func bucketOf(d time.Duration) string {

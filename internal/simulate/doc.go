@@ -47,7 +47,8 @@
 //     percent. The report gives its median (MdAPE), and the share of visitors whose shown bucket (<1, <2, <5,
 //     <10, 10+ minutes) is the bucket of their actual wait (routing.Bucket with no previous bucket). Visitors shown
 //     "unknown" are counted apart, not dropped silently. As a diagnostic, the same comparison is made for the
-//     engine's formula with the true mean handling time in place of its running average.
+//     engine's formula with the true mean handling time in place of its running average, and a bound: the best
+//     estimate from the number of departures each visitor waited for, chosen in hindsight (hindsightBound).
 //   - Utilisation: busy slot-time / available slot-time, both while the agent is available.
 //   - Invariants: store.RoutingViolations every simulated minute and at the end, plus the simulator's own checks
 //     (every visitor's outcome as told matches the database; nobody is left waiting; no desk goes offline).

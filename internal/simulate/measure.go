@@ -31,6 +31,7 @@ var positionBands = []struct {
 // followed.
 type etaSample struct {
 	position       int
+	needed         int // departures the visitor waited for: their position beyond the free slots
 	shown, actual  time.Duration
 	right          bool
 	ape, signed    float64
@@ -48,7 +49,7 @@ func newSample(sh *shown, actual, aht time.Duration) etaSample {
 	oracle, ok := routing.Estimate(sh.position, sh.capacity, truth, 0)
 	bucket := routing.Bucket(actual, true, "")
 	return etaSample{
-		position: sh.position, shown: sh.eta, actual: actual, oracle: oracle,
+		position: sh.position, needed: max(sh.position-sh.capacity.Free, 0), shown: sh.eta, actual: actual, oracle: oracle,
 		ape:            ape(sh.eta, actual),
 		signed:         float64(sh.eta-actual) / float64(max(actual, APEFloor)),
 		right:          sh.bucket == bucket,
@@ -139,6 +140,7 @@ func (e *ETAAccuracy) summarize(samples []etaSample) {
 	e.OracleMdAPE, e.OracleRightBucket = pick(samples, median, func(x etaSample) float64 { return x.oracleAPE }),
 		share(samples, func(x etaSample) bool { return x.oracleRight })
 	e.EngineAHTError = pick(samples, median, func(x etaSample) float64 { return x.engineAHTError })
+	e.BoundMdAPE, e.BoundRightBucket = hindsightBound(samples)
 	e.ByPosition = []PositionAccuracy{}
 	for _, b := range positionBands {
 		in := slices.DeleteFunc(slices.Clone(samples), func(x etaSample) bool { return x.position < b.from || x.position > b.to })
@@ -152,6 +154,46 @@ func (e *ETAAccuracy) summarize(samples []etaSample) {
 			MeanActualSeconds: pick(in, mean, func(x etaSample) float64 { return x.actual.Seconds() }),
 			MeanOracleSeconds: pick(in, mean, func(x etaSample) float64 { return x.oracle.Seconds() })})
 	}
+}
+
+// hindsightBound is the accuracy of the best estimate that depends only on how many departures a visitor waits
+// for, chosen after the fact: for each number of departures, the one estimate with the smallest median error over
+// those visitors' actual waits, and their most common bucket. No estimate from the position and the free slots can
+// do better on this run; when it misses the targets, the waits themselves are too random for them.
+func hindsightBound(samples []etaSample) (mdape, rightBucket float64) {
+	if len(samples) == 0 {
+		return 0, 0
+	}
+	groups := map[int][]time.Duration{}
+	for _, x := range samples {
+		groups[x.needed] = append(groups[x.needed], x.actual)
+	}
+	var apes []float64
+	right := 0
+	for _, waits := range groups {
+		counts := map[string]int{}
+		for _, w := range waits {
+			counts[routing.Bucket(w, true, "")]++
+		}
+		best := 0
+		for _, n := range counts {
+			best = max(best, n)
+		}
+		right += best
+		var bestAPEs []float64
+		bestMedian := math.Inf(1)
+		for _, guess := range waits { // the best estimate is one of the waits, or close to one
+			errs := make([]float64, len(waits))
+			for i, w := range waits {
+				errs[i] = ape(guess, w)
+			}
+			if m := median(errs); m < bestMedian {
+				bestMedian, bestAPEs = m, errs
+			}
+		}
+		apes = append(apes, bestAPEs...)
+	}
+	return median(apes), float64(right) / float64(len(samples))
 }
 
 // pick applies a statistic to one field of the samples.

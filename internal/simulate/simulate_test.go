@@ -211,3 +211,26 @@ func TestStatistics(t *testing.T) {
 		t.Fatal("statistics of nothing must be 0, to encode as JSON")
 	}
 }
+
+// The hindsight bound picks, for each number of departures waited for, the best single estimate and the most common
+// bucket: a group whose waits all agree is perfect, one whose waits are spread is not.
+func TestHindsightBound(t *testing.T) {
+	var samples []etaSample
+	for range 4 { // one departure to wait for, always 40 s
+		samples = append(samples, etaSample{needed: 1, actual: 40 * time.Second})
+	}
+	for _, w := range []time.Duration{20 * time.Second, 50 * time.Second, 100 * time.Second, 4 * time.Minute} { // spread
+		samples = append(samples, etaSample{needed: 3, actual: w})
+	}
+	// The first group is exact; the spread group's most common bucket is <1 (20 s and 50 s), and its best estimate
+	// is 50 s, off by 100%, 0%, 50% and 79%: a median of 65% for that group alone.
+	if mdape, right := hindsightBound(samples); mdape != 0 || right != 0.75 {
+		t.Fatalf("both groups: MdAPE %v, right bucket %v; want 0 and 0.75", mdape, right)
+	}
+	if mdape, right := hindsightBound(samples[4:]); mdape < 0.645 || mdape > 0.646 || right != 0.5 {
+		t.Fatalf("spread group: MdAPE %v, right bucket %v; want 0.646 and 0.5", mdape, right)
+	}
+	if m, r := hindsightBound(nil); m != 0 || r != 0 {
+		t.Fatal("the bound of nothing must be 0")
+	}
+}
