@@ -5,37 +5,28 @@
 import { h } from '/static/shared/dom.js';
 import { patch } from '/static/shared/api.js';
 import { checkbox, formMessage, showSubmitError } from '/static/shared/forms.js';
-import { SitePicker } from './site_picker.js';
+import { siteBuilder } from './site_picker.js';
 
 export class ChatboxBuilderPanel {
   #picker;
   #message;
   #body;
+  #frame;
 
   constructor() {
-    this.#picker = new SitePicker({ onChange: (site) => this.#show(site) });
-    this.#message = formMessage();
-    this.#body = h('div', { class: 'builder' });
-    this.element = h('section', { class: 'admin-section', 'aria-labelledby': 'chatbox-title' },
-      h('div', { class: 'admin-section__header' }, h('h2', { id: 'chatbox-title', text: 'Chatbox builder' })),
-      h('p', { class: 'muted', text: 'How the chatbox of a site behaves for its visitors.' }),
-      this.#picker.element,
-      this.#message.element,
-      this.#body);
+    this.#frame = siteBuilder({ id: 'chatbox-title', title: 'Chatbox builder',
+      intro: 'How the chatbox of a site behaves for its visitors.', show: (site) => this.#show(site) });
+    ({ picker: this.#picker, message: this.#message, body: this.#body, element: this.element } = this.#frame);
   }
 
-  async load() {
-    try {
-      this.#show(await this.#picker.load());
-    } catch (err) {
-      if (err.status !== 401) this.#message.error(`The sites could not be loaded: ${err.message}`);
-    }
+  load() {
+    return this.#frame.load();
   }
 
   #show(site) {
     this.#message.clear();
     if (!site) {
-      this.#body.replaceChildren(h('p', { class: 'muted', text: 'No site yet. Create one in the Sites tab first.' }));
+      this.#body.replaceChildren(this.#frame.noSite());
       return;
     }
     // One tab for now: the chatbox's other settings will get their own.

@@ -11,7 +11,7 @@ import { checkbox, field, formMessage } from '/static/shared/forms.js';
 import { messages } from '/static/widget/i18n.js';
 import { VideoNotification, siteNotification } from '/static/widget/video_notification.js';
 import { openTab } from './chatbox_builder.js';
-import { SitePicker } from './site_picker.js';
+import { siteBuilder } from './site_picker.js';
 
 const LANGUAGES = [['en', 'English'], ['fr', 'French']];
 const FORMATS = [
@@ -30,30 +30,22 @@ export class NotificationBuilderPanel {
   #picker;
   #message;
   #body;
+  #frame;
 
   constructor() {
-    this.#picker = new SitePicker({ onChange: (site) => this.#show(site) });
-    this.#message = formMessage();
-    this.#body = h('div', { class: 'builder' });
-    this.element = h('section', { class: 'admin-section', 'aria-labelledby': 'notification-title' },
-      h('div', { class: 'admin-section__header' }, h('h2', { id: 'notification-title', text: 'Notification builder' })),
-      h('p', { class: 'muted', text: 'The invitation to join the video conversation, shown in the chatbox when an agent can take a call.' }),
-      this.#picker.element,
-      this.#message.element,
-      this.#body);
+    this.#frame = siteBuilder({ id: 'notification-title', title: 'Notification builder', intro: 
+      'The invitation to join the video conversation, shown in the chatbox when an agent can take a call.',
+      show: (site) => this.#show(site) });
+    ({ picker: this.#picker, message: this.#message, body: this.#body, element: this.element } = this.#frame);
   }
 
-  async load() {
-    try {
-      this.#show(await this.#picker.load());
-    } catch (err) {
-      if (err.status !== 401) this.#message.error(`The sites could not be loaded: ${err.message}`);
-    }
+  load() {
+    return this.#frame.load();
   }
 
   #show(site) {
     this.#message.clear();
-    this.#body.replaceChildren(site ? this.#form(site) : h('p', { class: 'muted', text: 'No site yet. Create one in the Sites tab first.' }));
+    this.#body.replaceChildren(site ? this.#form(site) : this.#frame.noSite());
   }
 
   #form(site) {

@@ -3,7 +3,7 @@
 
 import { h } from '/static/shared/dom.js';
 import { get } from '/static/shared/api.js';
-import { field } from '/static/shared/forms.js';
+import { field, formMessage } from '/static/shared/forms.js';
 
 const KEY = 'parley.admin.site';
 
@@ -57,4 +57,29 @@ export class SitePicker {
     const i = this.#sites.findIndex((s) => s.id === site.id);
     if (i >= 0) this.#sites[i] = site;
   }
+}
+
+/**
+ * The frame the chatbox and notification builders share: a titled section with the site picker, a message line,
+ * and a body that show(site) fills for the site picked (null: there is none yet).
+ */
+export function siteBuilder({ id, title, intro, show }) {
+  const picker = new SitePicker({ onChange: (site) => show(site) });
+  const message = formMessage();
+  const body = h('div', { class: 'builder' });
+  const element = h('section', { class: 'admin-section', 'aria-labelledby': id },
+    h('div', { class: 'admin-section__header' }, h('h2', { id, text: title })),
+    h('p', { class: 'muted', text: intro }),
+    picker.element,
+    message.element,
+    body);
+  const load = async () => {
+    try {
+      show(await picker.load());
+    } catch (err) {
+      if (err.status !== 401) message.error(`The sites could not be loaded: ${err.message}`);
+    }
+  };
+  const noSite = () => h('p', { class: 'muted', text: 'No site yet. Create one in the Sites tab first.' });
+  return { picker, message, body, element, load, noSite };
 }

@@ -243,12 +243,12 @@ export class VisitorCall {
     if (this.#conn && d.call_id === this.#conn.callId) this.#conn.addRemoteCandidate(d.candidate ?? null);
   }
 
-  /** A call.media frame: the agent's camera or microphone changed. */
   /** A call.quality frame: the relay's target for our video (shared/quality.js). */
   applyQuality(d) {
     this.#conn?.applyQuality(d);
   }
 
+  /** A call.media frame: the agent's camera or microphone changed. */
   applyMedia(d) {
     if (!this.#call || (d.call_id && d.call_id !== this.#call.call_id) || d.side === 'visitor') return;
     if (typeof d.camera === 'boolean') this.#agentMedia.camera = d.camera;
