@@ -284,10 +284,18 @@ func (x q) prepared(ctx context.Context, query string) *sql.Stmt {
 		if x.s.nstmts.Load() >= maxPrepared {
 			return nil
 		}
-		if _, inTx := x.db.(*sql.Tx); inTx && x.s.maxConns < 2 {
-			return nil // preparing takes a second connection from the pool, and the transaction holds the only one
+		pctx := ctx
+		if _, inTx := x.db.(*sql.Tx); inTx {
+			if x.s.maxConns < 2 {
+				return nil // preparing takes a second connection from the pool, and the transaction holds the only one
+			}
+			// The transaction holds the write lock: don't wait long for another connection, whose holder may be
+			// waiting for that lock.
+			var cancel context.CancelFunc
+			pctx, cancel = context.WithTimeout(ctx, 100*time.Millisecond)
+			defer cancel()
 		}
-		st, err := x.s.db.PrepareContext(ctx, query)
+		st, err := x.s.db.PrepareContext(pctx, query)
 		if err != nil {
 			return nil // running it unprepared reports the error
 		}
