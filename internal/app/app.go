@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"sync"
 	"time"
 
 	"github.com/parley/parley/internal/auth"
@@ -125,12 +126,14 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, beforeServe f
 	srv := server.New(server.Deps{Config: cfg, Store: st, Bus: b, Hub: hub, Router: router, Notifier: notifier, Bots: bots, Signer: signer,
 		Metrics: m, Log: log, Now: now, Static: web.Static(), DemoSite: demoSite, Check: checkDeps(relay, echo, turnIssuer)})
 
+	// The background loops stop, and are waited for, before the relay and the store they use close.
 	bgCtx, stopBackground := context.WithCancel(context.Background())
+	var background sync.WaitGroup
+	defer background.Wait()
 	defer stopBackground()
-	go hub.Run(bgCtx)
-	go router.Run(bgCtx)
-	go calls.Run(bgCtx)
-	go hooks.Run(bgCtx)
+	for _, run := range []func(context.Context){hub.Run, router.Run, calls.Run, hooks.Run} {
+		background.Go(func() { run(bgCtx) })
+	}
 
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}

@@ -113,9 +113,12 @@ func (e *Engine) announceQueue(ctx context.Context, groupID, channel string) {
 	delete(e.refreshing, k)
 	e.mu.Unlock()
 	if again {
-		// Changes came meanwhile. Refresh for them in the background, so a caller does at most one pass however
-		// busy the queue is.
-		go e.announceQueue(ctx, groupID, channel)
+		// Changes came meanwhile. Run refreshes for them, so a caller does at most one pass however busy the queue
+		// is; without Run (or with its backlog full), the next Tick does.
+		select {
+		case e.stale <- k:
+		default:
+		}
 	}
 }
 

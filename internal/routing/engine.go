@@ -62,13 +62,14 @@ type Engine struct {
 	// refreshing marks the queues whose positions and estimates are being recomputed; refreshAgain those that
 	// changed meanwhile and need one more pass.
 	refreshing, refreshAgain map[queueKey]bool
+	stale                    chan queueKey // queues that changed during their last refresh, for Run
 }
 
 // New builds an engine.
 func New(st *store.Store, n *notify.Notifier, now func() time.Time, log *slog.Logger, cfg Config) *Engine {
 	return &Engine{st: st, n: n, now: now, log: log, cfg: cfg, seen: map[string]notify.QueueView{},
 		videoSeen: map[string]notify.VideoView{}, videoDirty: map[string]bool{}, refreshing: map[queueKey]bool{},
-		refreshAgain: map[queueKey]bool{}}
+		refreshAgain: map[queueKey]bool{}, stale: make(chan queueKey, 64)}
 }
 
 // Run enforces deadlines and refreshes estimates every TickEvery until ctx ends.
@@ -87,6 +88,8 @@ func (e *Engine) Run(ctx context.Context) {
 			return
 		case <-v.C:
 			e.flushVideo(ctx)
+		case k := <-e.stale:
+			e.announceQueue(ctx, k.group, k.channel)
 		case <-t.C:
 			if err := e.Tick(ctx); err != nil && ctx.Err() == nil {
 				e.log.Error("routing tick", slog.Any("error", err))
