@@ -37,17 +37,8 @@ const advHistory = 20
 // (`parley simulate` measures the difference). It is unknown (ok false) with no agent online or fewer than
 // minHistory handled conversations behind AHT.
 func Estimate(k int, c store.Capacity, a store.Averages, minHistory int) (time.Duration, bool) {
-	if c.Online == 0 || c.Serving <= 0 || a.AHTSamples < minHistory {
-		return 0, false
-	}
-	if k <= c.Free {
-		return a.ACC, true
-	}
-	step := float64(a.AHT) / c.Serving
-	if a.ADVSamples >= advHistory {
-		step = float64(a.ADV)
-	}
-	return a.ACC + time.Duration(float64(k-c.Free)*step), true
+	w, ok := WaitOf(k, c, a, minHistory)
+	return w.Mean(), ok
 }
 
 // Wait is the shape of a visitor's wait behind the formula: the time to accept (Base), after N more departures
@@ -57,7 +48,7 @@ type Wait struct {
 	N          int
 }
 
-// WaitOf is the wait of position k, as Estimate computes its mean. ok is false when the wait can't be estimated.
+// WaitOf is the wait of position k, whose mean is Estimate's. ok is false when the wait can't be estimated.
 func WaitOf(k int, c store.Capacity, a store.Averages, minHistory int) (Wait, bool) {
 	if c.Online == 0 || c.Serving <= 0 || a.AHTSamples < minHistory {
 		return Wait{}, false

@@ -233,9 +233,9 @@ func newCheckLimits(echoSeconds time.Duration) checkLimits {
 	}
 }
 
-// echoSlots counts the echo sessions each address has running. A session runs until the relay ends it, until its
-// page ends it (and the relay then receives no more than the packets that were on their way), or at the latest
-// until its maximum duration, and a little more for its start, is over.
+// echoSlots counts the echo sessions each address has running. A session runs until the relay ends it (at its
+// maximum duration, or when its page ends it), and at the latest until that duration, and a little more for its
+// start, is over.
 type echoSlots struct {
 	max    int
 	maxAge time.Duration
@@ -286,10 +286,7 @@ func (l *echoSlots) runs(slot *echoSlot, now time.Time, stats echoStats) bool {
 		return true
 	}
 	st, err := stats(slot.id)
-	if err != nil || st.Ended {
-		return false
-	}
-	return true
+	return err == nil && !st.Ended
 }
 
 // started names the session a slot holds.
