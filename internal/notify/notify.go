@@ -143,6 +143,11 @@ func (n *Notifier) Summary(ctx context.Context, convID string) {
 		n.log.Error("conversation summary", slog.String("conversation_id", convID), slog.Any("error", err))
 		return
 	}
+	n.SummaryOf(ctx, sm)
+}
+
+// SummaryOf is Summary for a summary the caller has just read.
+func (n *Notifier) SummaryOf(ctx context.Context, sm store.Summary) {
 	v := ViewSummary(sm)
 	n.publish(ctx, SiteSubject(sm.SiteID), Notice{Kind: KindConversation, AgentID: sm.AgentID, Conversation: &v})
 }
@@ -164,6 +169,11 @@ func (n *Notifier) Offer(ctx context.Context, o store.Offer) {
 		n.log.Error("offer summary", slog.String("conversation_id", o.ConversationID), slog.Any("error", err))
 		return
 	}
+	n.OfferOf(ctx, o, sm)
+}
+
+// OfferOf is Offer with the summary of the offer's conversation, which the caller has just read.
+func (n *Notifier) OfferOf(ctx context.Context, o store.Offer, sm store.Summary) {
 	v := OfferView{OfferID: o.ID, ConversationID: o.ConversationID, Channel: o.Channel, Deadline: o.Deadline.UnixMilli(), Conversation: ViewSummary(sm)}
 	n.publish(ctx, AccountSubject(o.AgentID), Notice{Kind: KindOffer, Offer: &v})
 }

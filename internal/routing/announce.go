@@ -12,8 +12,25 @@ import (
 // announce tells everyone concerned what a decision changed: ringing and silenced desks, the assignment in the
 // transcript, the visitor's place, and the desks' lists.
 func (e *Engine) announce(ctx context.Context, d store.Decision) {
+	// The conversation's summary, read once after the decision, goes with the offers and to the desks' lists, and
+	// names the visitor to tell.
+	var sm *store.Summary
+	if d.Request.ID != "" {
+		if got, err := e.st.ConversationSummary(ctx, d.Request.ConversationID); err != nil {
+			e.log.Warn("conversation summary", slog.String("conversation_id", d.Request.ConversationID), slog.Any("error", err))
+		} else {
+			sm = &got
+			if d.Request.VisitorID == "" {
+				d.Request.VisitorID = got.VisitorID
+			}
+		}
+	}
 	for _, o := range d.NewOffers {
-		e.n.Offer(ctx, o)
+		if sm != nil && o.ConversationID == sm.ID {
+			e.n.OfferOf(ctx, o, *sm)
+		} else {
+			e.n.Offer(ctx, o)
+		}
 	}
 	for _, o := range d.EndedOffers {
 		e.n.OfferEnded(ctx, o)
@@ -28,7 +45,11 @@ func (e *Engine) announce(ctx context.Context, d store.Decision) {
 		if d.Request.State != store.RequestQueued {
 			e.announceRequest(ctx, d.Request, 0, nil)
 		}
-		e.n.Summary(ctx, d.Request.ConversationID)
+		if sm != nil {
+			e.n.SummaryOf(ctx, *sm)
+		} else {
+			e.n.Summary(ctx, d.Request.ConversationID)
+		}
 		e.observe(ctx, d.Request)
 	}
 }

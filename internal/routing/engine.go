@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -151,15 +150,17 @@ func (e *Engine) Enqueue(ctx context.Context, c store.Conversation) error {
 // enqueue creates the conversation's request on the channel and serves it at once when it can. created, when set,
 // is told the request's id before any decision is announced.
 func (e *Engine) enqueue(ctx context.Context, c store.Conversation, channel string, priority int, created func(string)) (store.Request, error) {
-	defer e.n.Summary(ctx, c.ID)
-	site, err := e.st.Site(ctx, c.SiteID)
-	if err != nil {
-		return store.Request{}, err
-	}
-	if site.GroupID == "" {
+	// The desks' lists learn of the conversation from the decision that served or refused it, or else from here.
+	announced := false
+	defer func() {
+		if !announced {
+			e.n.Summary(ctx, c.ID)
+		}
+	}()
+	g, err := e.st.SiteGroup(ctx, c.SiteID)
+	if errors.Is(err, store.ErrNotFound) {
 		return store.Request{}, errors.New("routing: the site has no routing group")
 	}
-	g, err := e.st.Group(ctx, site.GroupID)
 	if err != nil {
 		return store.Request{}, err
 	}
@@ -172,23 +173,31 @@ func (e *Engine) enqueue(ctx context.Context, c store.Conversation, channel stri
 	}
 	if !g.HasChannel(channel) {
 		r, err = e.st.Refuse(ctx, r.ID, "channel_closed", e.now())
-		e.announceEnded(ctx, []store.Request{r})
-		return r, err
-	}
-	if served := e.serve(ctx, g.ID, channel); served[r.ID] {
-		return e.st.Request(ctx, r.ID)
-	}
-	// Still waiting: it must fit in the queue's places.
-	queue, err := e.st.Queue(ctx, g.ID, channel)
-	if err != nil {
-		return r, err
-	}
-	if pos := slices.IndexFunc(queue, func(q store.Request) bool { return q.ID == r.ID }); pos >= g.QueuePlaces {
-		r, err = e.st.Refuse(ctx, r.ID, "queue_full", e.now())
 		if err == nil {
+			announced = true
 			e.announceEnded(ctx, []store.Request{r})
 		}
 		return r, err
+	}
+	if decided, ok := e.serve(ctx, g.ID, channel)[r.ID]; ok {
+		announced = true
+		return decided, nil
+	}
+	// Still waiting: it must fit in the queue's places.
+	ahead, err := e.st.QueueAhead(ctx, r)
+	if err != nil {
+		return r, err
+	}
+	if ahead >= g.QueuePlaces {
+		refused, err := e.st.Refuse(ctx, r.ID, "queue_full", e.now())
+		switch {
+		case err == nil:
+			announced = true
+			e.announceEnded(ctx, []store.Request{refused})
+			return refused, nil
+		case !errors.Is(err, store.ErrConflict): // a conflict: it left the queue meanwhile, served
+			return r, err
+		}
 	}
 	e.announceQueue(ctx, g.ID, channel)
 	return e.st.Request(ctx, r.ID)
@@ -202,9 +211,10 @@ func (e *Engine) dispatch(ctx context.Context, groupID, channel string) {
 	e.announceVideo(ctx, groupID)
 }
 
-// serve makes routing decisions for a group's queue until none is left to make, and returns the requests served.
-func (e *Engine) serve(ctx context.Context, groupID, channel string) map[string]bool {
-	served := map[string]bool{}
+// serve makes routing decisions for a group's queue until none is left to make, and returns the requests served
+// by id, as the decisions left them.
+func (e *Engine) serve(ctx context.Context, groupID, channel string) map[string]store.Request {
+	served := map[string]store.Request{}
 	for i := 0; i < 1000; i++ {
 		d, ok, err := e.st.DispatchOne(ctx, groupID, channel, e.now())
 		if err != nil {
@@ -214,7 +224,7 @@ func (e *Engine) serve(ctx context.Context, groupID, channel string) map[string]
 		if !ok {
 			break
 		}
-		served[d.Request.ID] = true
+		served[d.Request.ID] = d.Request
 		e.announce(ctx, d)
 	}
 	return served

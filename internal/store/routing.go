@@ -302,24 +302,29 @@ func (s *Store) endOffer(ctx context.Context, tx q, o Offer, state string, exclu
 		if err := s.setRequestState(ctx, tx, &r, RequestQueued, "", now); err != nil {
 			return Decision{}, err
 		}
-		if _, err := tx.exec(ctx, "UPDATE routing_requests SET broadcast = ? WHERE id = ?", r.Broadcast, r.ID); err != nil {
-			return Decision{}, err
-		}
 	}
 	d.Request = r
 	return d, nil
 }
 
+// setRequestState moves a request to state and writes the rest of what the caller changed in r with it (attempts,
+// broadcast, agent, assignment time): one statement per decision. r must have been read in tx (locked on PostgreSQL).
 func (s *Store) setRequestState(ctx context.Context, tx q, r *Request, state, reason string, now time.Time) error {
 	r.State, r.Reason, r.UpdatedAt = state, reason, now
-	var ended any
+	var ended, assigned, agent any
 	switch state {
 	case RequestClosed, RequestRefused, RequestAbandoned, RequestExpired, RequestCancelled:
 		r.EndedAt = now
 		ended = ms(now)
 	}
-	if _, err := tx.exec(ctx, "UPDATE routing_requests SET state = ?, reason = ?, updated_at = ?, ended_at = ? WHERE id = ?",
-		state, reason, ms(now), ended, r.ID); err != nil {
+	if !r.AssignedAt.IsZero() {
+		assigned = ms(r.AssignedAt)
+	}
+	if r.AgentID != "" {
+		agent = r.AgentID
+	}
+	if _, err := tx.exec(ctx, `UPDATE routing_requests SET state = ?, reason = ?, updated_at = ?, ended_at = ?, attempts = ?, broadcast = ?,
+		agent_id = ?, assigned_at = ? WHERE id = ?`, state, reason, ms(now), ended, r.Attempts, r.Broadcast, agent, assigned, r.ID); err != nil {
 		return err
 	}
 	if r.Channel == ChannelChat {
@@ -361,6 +366,16 @@ func (s *Store) Request(ctx context.Context, id string) (Request, error) {
 func (s *Store) LatestRequest(ctx context.Context, convID, channel string) (Request, error) {
 	return scanRequest(s.q().row(ctx, "SELECT "+requestCols+" FROM routing_requests WHERE conversation_id = ? AND channel = ? ORDER BY enqueued_at DESC, id DESC LIMIT 1",
 		convID, channel))
+}
+
+// QueueAhead counts the requests waiting in r's queue that are served before r: with a higher priority, or the
+// same priority and an earlier place. It doesn't read the queue, which Queue does.
+func (s *Store) QueueAhead(ctx context.Context, r Request) (int, error) {
+	var n int
+	err := s.q().row(ctx, `SELECT COUNT(*) FROM routing_requests WHERE group_id = ? AND channel = ? AND state = ? AND id <> ?
+		AND (priority > ? OR (priority = ? AND (enqueued_at < ? OR (enqueued_at = ? AND id < ?))))`,
+		r.GroupID, r.Channel, RequestQueued, r.ID, r.Priority, r.Priority, ms(r.EnqueuedAt), ms(r.EnqueuedAt), r.ID).Scan(&n)
+	return n, err
 }
 
 // Queue returns the requests waiting in a group's queue for a channel, first served first: by priority, then by
@@ -542,27 +557,34 @@ func (s *Store) tryLockAgent(ctx context.Context, tx q, agentID, channel string,
 // eligible one for a request offered to the whole group. On PostgreSQL each is locked first. Decisions running at
 // the same time on other nodes or goroutines would all pick the same least busy agent and queue on their row lock;
 // instead an agent another decision holds is passed over for the next one, and only when every candidate is held
-// does the decision wait, for the first of them.
-func (s *Store) chooseAgents(ctx context.Context, tx q, free []candidate, skip map[string]bool, channel string, all bool) ([]candidate, error) {
+// does the decision wait, for the first of them. seen keeps what the transaction learnt of agents from one request
+// to the next.
+func (s *Store) chooseAgents(ctx context.Context, tx q, free []candidate, skip map[string]bool, channel string, all bool, seen *agentsSeen) ([]candidate, error) {
 	var chosen []candidate
 	var held []candidate
 	for _, c := range free {
-		if skip[c.ID] {
+		if skip[c.ID] || seen.full[c.ID] {
 			continue
 		}
 		if s.dialect == postgresDialect {
-			locked, got, eligible, err := s.tryLockAgent(ctx, tx, c.ID, channel, true)
-			if err != nil {
-				return nil, err
+			if locked, ok := seen.locked[c.ID]; ok {
+				c = locked
+			} else {
+				locked, got, eligible, err := s.tryLockAgent(ctx, tx, c.ID, channel, true)
+				if err != nil {
+					return nil, err
+				}
+				if !got {
+					held = append(held, c)
+					continue
+				}
+				if !eligible {
+					seen.full[c.ID] = true
+					continue
+				}
+				seen.locked[c.ID] = locked
+				c = locked
 			}
-			if !got {
-				held = append(held, c)
-				continue
-			}
-			if !eligible {
-				continue
-			}
-			c = locked
 		}
 		chosen = append(chosen, c)
 		if !all {
@@ -577,7 +599,10 @@ func (s *Store) chooseAgents(ctx context.Context, tx q, free []candidate, skip m
 		if err != nil {
 			return nil, err
 		}
-		if eligible {
+		if !eligible {
+			seen.full[c.ID] = true
+		} else {
+			seen.locked[c.ID] = locked
 			chosen = append(chosen, locked)
 			if !all {
 				break
@@ -585,6 +610,15 @@ func (s *Store) chooseAgents(ctx context.Context, tx q, free []candidate, skip m
 		}
 	}
 	return chosen, nil
+}
+
+// agentsSeen is what a decision's transaction learnt of the group's agents on PostgreSQL, where the pool read at
+// its start may be stale: those it locked and found able to take more (locked), and those that can't (full). It
+// holds their row locks, so neither changes before it commits. Without it, a transaction walking down the queue
+// would lock and read every free agent again for each request, and find the same ones full.
+type agentsSeen struct {
+	locked map[string]candidate
+	full   map[string]bool
 }
 
 // DispatchOne makes one routing decision for a group's queue on a channel: the first waiting request, in queue
@@ -622,13 +656,17 @@ func (s *Store) DispatchOne(ctx context.Context, groupID, channel string, now ti
 		if err != nil {
 			return err
 		}
+		seen := &agentsSeen{locked: map[string]candidate{}, full: map[string]bool{}}
 		for _, r := range reqs {
+			if len(seen.full) == len(free) {
+				return nil // every free agent turned out full: nothing more can be served
+			}
 			if s.dialect == postgresDialect {
 				// Lock only the request being decided: another node deciding at the same time takes the next one
 				// instead of waiting, and one that already took this one makes it vanish here.
-				var id string
-				err := tx.row(ctx, "SELECT id FROM routing_requests WHERE id = ? AND (state = ? OR (state = ? AND broadcast = TRUE)) FOR UPDATE SKIP LOCKED",
-					r.ID, RequestQueued, RequestOffered).Scan(&id)
+				// What it reads under the lock replaces what the read above saw: an offer may have come and gone since.
+				err := tx.row(ctx, "SELECT state, attempts, broadcast FROM routing_requests WHERE id = ? AND (state = ? OR (state = ? AND broadcast = TRUE)) FOR UPDATE SKIP LOCKED",
+					r.ID, RequestQueued, RequestOffered).Scan(&r.State, &r.Attempts, &r.Broadcast)
 				if errors.Is(err, sql.ErrNoRows) {
 					continue
 				}
@@ -640,7 +678,7 @@ func (s *Store) DispatchOne(ctx context.Context, groupID, channel string, now ti
 			if err != nil {
 				return err
 			}
-			chosen, err := s.chooseAgents(ctx, tx, free, skip, channel, r.Broadcast)
+			chosen, err := s.chooseAgents(ctx, tx, free, skip, channel, r.Broadcast, seen)
 			if err != nil {
 				return err
 			}
@@ -666,9 +704,6 @@ func (s *Store) DispatchOne(ctx context.Context, groupID, channel string, now ti
 				d.NewOffers = append(d.NewOffers, o)
 			}
 			r.Attempts++
-			if _, err := tx.exec(ctx, "UPDATE routing_requests SET attempts = ? WHERE id = ?", r.Attempts, r.ID); err != nil {
-				return err
-			}
 			if err := s.setRequestState(ctx, tx, &r, RequestOffered, "", now); err != nil {
 				return err
 			}
@@ -688,9 +723,6 @@ func (s *Store) assign(ctx context.Context, tx q, r *Request, agentID, agentName
 
 func (s *Store) assignTo(ctx context.Context, tx q, r *Request, agentID, agentName string, now time.Time, departure bool) (Appended, error) {
 	r.AgentID, r.AssignedAt = agentID, now
-	if _, err := tx.exec(ctx, "UPDATE routing_requests SET agent_id = ?, assigned_at = ? WHERE id = ?", agentID, ms(now), r.ID); err != nil {
-		return Appended{}, err
-	}
 	if err := s.setRequestState(ctx, tx, r, RequestAssigned, "", now); err != nil {
 		return Appended{}, err
 	}
@@ -699,7 +731,11 @@ func (s *Store) assignTo(ctx context.Context, tx q, r *Request, agentID, agentNa
 			return Appended{}, err
 		}
 	}
-	if _, err := tx.exec(ctx, "UPDATE accounts SET last_assigned_at = ? WHERE id = ?", ms(now), agentID); err != nil {
+	// At the end: deciders lock agents' rows, so this one is held as briefly as possible.
+	if err := tx.atEnd(func(tx q) error {
+		_, err := tx.exec(ctx, "UPDATE accounts SET last_assigned_at = ? WHERE id = ?", ms(now), agentID)
+		return err
+	}); err != nil {
 		return Appended{}, err
 	}
 	c, err := scanConv(tx.row(ctx, "SELECT "+convCols+" FROM conversations WHERE id = ?", r.ConversationID))
@@ -1198,14 +1234,28 @@ func ewmaWeight(kind string) float64 {
 }
 
 func recordSample(ctx context.Context, tx q, groupID, channel, kind string, value float64) error {
-	if _, err := tx.exec(ctx, "INSERT INTO routing_stats (group_id, channel) VALUES (?, ?) ON CONFLICT DO NOTHING", groupID, channel); err != nil {
-		return err
-	}
 	col, n := kind+"_ms", kind+"_samples"
 	// The first sample is the average; after that each moves it by its weight.
 	w := ewmaWeight(kind)
-	_, err := tx.exec(ctx, fmt.Sprintf(`UPDATE routing_stats SET %[1]s = CASE WHEN %[2]s = 0 THEN ? ELSE %[1]s * ? + ? END,
+	return tx.atEnd(func(tx q) error {
+		return updateStats(ctx, tx, groupID, channel, fmt.Sprintf(`UPDATE routing_stats SET %[1]s = CASE WHEN %[2]s = 0 THEN ? ELSE %[1]s * ? + ? END,
 		%[2]s = %[2]s + 1 WHERE group_id = ? AND channel = ?`, col, n), value, 1-w, w*value, groupID, channel)
+	})
+}
+
+// updateStats runs an update of a queue's routing_stats row, creating the row the first time the queue has one.
+func updateStats(ctx context.Context, tx q, groupID, channel, update string, args ...any) error {
+	res, err := tx.exec(ctx, update, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	if _, err := tx.exec(ctx, "INSERT INTO routing_stats (group_id, channel) VALUES (?, ?) ON CONFLICT DO NOTHING", groupID, channel); err != nil {
+		return err
+	}
+	_, err = tx.exec(ctx, update, args...)
 	return err
 }
 
@@ -1216,31 +1266,18 @@ const advWeight = 0.05
 // departure happened while others waited, the time since then is a sample of how fast the queue advances; it
 // captures handling times, abandonments, declines and missed offers alike. A queue left empty starts afresh.
 func recordDeparture(ctx context.Context, tx q, groupID, channel string, now time.Time) error {
-	if _, err := tx.exec(ctx, "INSERT INTO routing_stats (group_id, channel) VALUES (?, ?) ON CONFLICT DO NOTHING", groupID, channel); err != nil {
-		return err
-	}
-	var waiting int
-	var last int64
-	if err := tx.row(ctx, "SELECT COUNT(*) FROM routing_requests WHERE group_id = ? AND channel = ? AND state IN ('queued', 'offered')",
-		groupID, channel).Scan(&waiting); err != nil {
-		return err
-	}
-	if err := tx.row(ctx, "SELECT adv_last_at FROM routing_stats WHERE group_id = ? AND channel = ?", groupID, channel).Scan(&last); err != nil {
-		return err
-	}
-	if last > 0 && ms(now) >= last {
-		sample := float64(ms(now) - last)
-		if _, err := tx.exec(ctx, `UPDATE routing_stats SET adv_ms = CASE WHEN adv_samples = 0 THEN ? ELSE adv_ms * ? + ? END,
-			adv_samples = adv_samples + 1 WHERE group_id = ? AND channel = ?`, sample, 1-advWeight, advWeight*sample, groupID, channel); err != nil {
-			return err
-		}
-	}
-	next := int64(0)
-	if waiting > 0 {
-		next = ms(now)
-	}
-	_, err := tx.exec(ctx, "UPDATE routing_stats SET adv_last_at = ? WHERE group_id = ? AND channel = ?", next, groupID, channel)
-	return err
+	// One statement, at the end of the transaction: the time since the last departure is a sample when there was
+	// one (adv_last_at above 0), and the clock restarts from now if others still wait, or stops (0) if none do.
+	t := ms(now)
+	return tx.atEnd(func(tx q) error {
+		return updateStats(ctx, tx, groupID, channel, `UPDATE routing_stats SET
+			adv_ms = CASE WHEN adv_last_at = 0 OR ? < adv_last_at THEN adv_ms WHEN adv_samples = 0 THEN ? - adv_last_at
+				ELSE adv_ms * CAST(? AS DOUBLE PRECISION) + CAST(? AS DOUBLE PRECISION) * (? - adv_last_at) END,
+			adv_samples = adv_samples + CASE WHEN adv_last_at = 0 OR ? < adv_last_at THEN 0 ELSE 1 END,
+			adv_last_at = CASE WHEN EXISTS (SELECT 1 FROM routing_requests WHERE group_id = ? AND channel = ? AND state IN ('queued', 'offered'))
+				THEN CAST(? AS BIGINT) ELSE 0 END
+			WHERE group_id = ? AND channel = ?`, t, t, 1-advWeight, advWeight, t, t, groupID, channel, t, groupID, channel)
+	})
 }
 
 // GroupAverages returns a group's running averages on a channel.

@@ -296,6 +296,12 @@ func (s *Store) Group(ctx context.Context, id string) (Group, error) {
 	return g, s.members(ctx, &g)
 }
 
+// SiteGroup returns the settings of the routing group a site routes to, without its members, in one read. A site
+// that routes to no group is ErrNotFound.
+func (s *Store) SiteGroup(ctx context.Context, siteID string) (Group, error) {
+	return scanGroup(s.q().row(ctx, "SELECT g."+strings.ReplaceAll(groupCols, ", ", ", g.")+" FROM sites s JOIN routing_groups g ON g.id = s.group_id WHERE s.id = ?", siteID))
+}
+
 // GroupByName returns a group and its members.
 func (s *Store) GroupByName(ctx context.Context, name string) (Group, error) {
 	g, err := scanGroup(s.q().row(ctx, "SELECT "+groupCols+" FROM routing_groups WHERE name = ?", name))

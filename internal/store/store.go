@@ -241,6 +241,19 @@ type querier interface {
 type q struct {
 	s  *Store
 	db querier
+	// last, in a transaction, holds what runs just before it commits (see atEnd).
+	last *[]func(q) error
+}
+
+// atEnd runs fn at the end of x's transaction, just before it commits, or at once outside one. Updates of rows
+// that every transaction of a kind touches (a queue's running averages) go there: a row lock taken at the end is
+// held for the commit only, not for the rest of the transaction, so those transactions don't queue on it.
+func (x q) atEnd(fn func(q) error) error {
+	if x.last == nil {
+		return fn(x)
+	}
+	*x.last = append(*x.last, fn)
+	return nil
 }
 
 func (x q) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -328,7 +341,11 @@ func (s *Store) inTx(ctx context.Context, fn func(q) error) error {
 		if err != nil {
 			return fmt.Errorf("store: begin: %w", err)
 		}
-		err = fn(q{s: s, db: tx})
+		var last []func(q) error
+		err = fn(q{s: s, db: tx, last: &last})
+		for i := 0; err == nil && i < len(last); i++ {
+			err = last[i](q{s: s, db: tx})
+		}
 		if err == nil {
 			err = tx.Commit()
 			if err == nil {
