@@ -63,3 +63,15 @@ func TestInvalidConfigStopsStartup(t *testing.T) {
 		t.Fatalf("env var not validated: %d %s", code, stderr)
 	}
 }
+
+// simulate --seeds runs one workload with several seeds and prints a row each, with the cross-seed bound.
+func TestSimulateSeeds(t *testing.T) {
+	code, out, stderr := run("simulate", "--seeds", "2", "--agents", "5", "--load", "0.9", "--duration", "40m", "--warmup", "10m")
+	if code != 0 || !strings.Contains(out, "cross-seed MdAPE") || !strings.Contains(out, "\n     1 ") || !strings.Contains(out, "\n     2 ") ||
+		!strings.Contains(out, "mean") {
+		t.Fatalf("exit %d:\n%s\n%s", code, out, stderr)
+	}
+	if code, _, stderr := run("simulate", "--seeds", "2", "--matrix"); code == 0 || !strings.Contains(stderr, "--seeds") {
+		t.Fatalf("--seeds with --matrix: exit %d: %s", code, stderr)
+	}
+}

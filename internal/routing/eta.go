@@ -19,6 +19,15 @@ var buckets = []struct {
 	{"10+", 0},
 }
 
+// BucketNames lists the buckets, shortest first.
+func BucketNames() []string {
+	names := make([]string, len(buckets))
+	for i, b := range buckets {
+		names[i] = b.name
+	}
+	return names
+}
+
 // Unknown is the bucket of an estimate the engine can't make honestly.
 const Unknown = "unknown"
 

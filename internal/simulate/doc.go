@@ -49,6 +49,9 @@
 //     "unknown" are counted apart, not dropped silently. As a diagnostic, the same comparison is made for the
 //     engine's formula with the true mean handling time in place of its running average, and a bound: the best
 //     estimate from the number of departures each visitor waited for, chosen in hindsight (hindsightBound).
+//     Chosen on the visitors it is judged on, that bound flatters; RunSeeds and CrossBound (`--seeds N`) run the
+//     workload with several seeds and make the same choice on the other seeds' visitors, which shows what an
+//     estimate from the position can do on visitors it hasn't seen.
 //   - Utilisation: busy slot-time / available slot-time, both while the agent is available.
 //   - Invariants: store.RoutingViolations every simulated minute and at the end, plus the simulator's own checks
 //     (every visitor's outcome as told matches the database; nobody is left waiting; no desk goes offline).

@@ -25,6 +25,23 @@ func RunMatrix(ctx context.Context, base Config, log *slog.Logger, done func(Rep
 			cfgs = append(cfgs, cfg)
 		}
 	}
+	return runAll(ctx, cfgs, log, done)
+}
+
+// RunSeeds runs base with n seeds, base.Seed and the n − 1 after it, and returns their reports in that order, for
+// CrossBound. Runs go one per CPU at a time, as in RunMatrix.
+func RunSeeds(ctx context.Context, base Config, n int, log *slog.Logger, done func(Report)) ([]Report, error) {
+	cfgs := make([]Config, n)
+	for i := range cfgs {
+		cfgs[i] = base
+		cfgs[i].Seed = base.Seed + uint64(i)
+	}
+	return runAll(ctx, cfgs, log, done)
+}
+
+// runAll runs the configs, one per CPU at a time, the biggest groups first so that the runs end close together, and
+// returns their reports in the configs' order. The first error stops the other runs.
+func runAll(ctx context.Context, cfgs []Config, log *slog.Logger, done func(Report)) ([]Report, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	reports := make([]Report, len(cfgs))
@@ -49,7 +66,6 @@ func RunMatrix(ctx context.Context, base Config, log *slog.Logger, done func(Rep
 			}
 		})
 	}
-	// The biggest groups take the longest: they go first, so that the runs end close together.
 	order := make([]int, len(cfgs))
 	for i := range order {
 		order[i] = i

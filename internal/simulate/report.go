@@ -33,6 +33,8 @@ type Report struct {
 	Violations     []Violation `json:"violations"`
 	// TargetsMet says whether the ETA met the issue's targets; null with fewer than MinForTargets measured.
 	TargetsMet *bool `json:"targets_met"`
+
+	samples []etaSample // the measured visitors, for CrossBound
 }
 
 // Visitors counts how every visitor's wait ended. Served + Refused + Abandoned + Expired + Other = Arrivals.
@@ -211,6 +213,31 @@ func WriteMatrix(w io.Writer, reports []Report) {
 	for _, r := range reports {
 		for _, x := range r.Violations {
 			fmt.Fprintf(w, "violation at load %.1f, %d agents, %s: %s\n", r.Config.Load, r.Config.Agents, secs(x.AtSeconds), x.What)
+		}
+	}
+}
+
+// WriteSeeds prints one row per seed of the same workload, with the hindsight bound of each run and the bound
+// judged across seeds (CrossBound), then their means.
+func WriteSeeds(w io.Writer, reports []Report) {
+	cross := CrossBound(reports)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "seed\tmeasured\tMdAPE\tright bucket\tbound MdAPE\tbound bucket\tcross-seed MdAPE\tcross-seed bucket\tviolations\ttargets\t")
+	var sum [6]float64
+	for i, r := range reports {
+		e := r.ETA
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t\n", r.Config.Seed, e.Measured, pct(e.MdAPE), pct(e.RightBucket),
+			pct(e.BoundMdAPE), pct(e.BoundRightBucket), pct(cross[i].MdAPE), pct(cross[i].RightBucket), len(r.Violations), r.Targets())
+		for j, x := range []float64{e.MdAPE, e.RightBucket, e.BoundMdAPE, e.BoundRightBucket, cross[i].MdAPE, cross[i].RightBucket} {
+			sum[j] += x
+		}
+	}
+	n := float64(max(len(reports), 1))
+	fmt.Fprintf(tw, "mean\t\t%s\t%s\t%s\t%s\t%s\t%s\t\t\t\n", pct(sum[0]/n), pct(sum[1]/n), pct(sum[2]/n), pct(sum[3]/n), pct(sum[4]/n), pct(sum[5]/n))
+	tw.Flush()
+	for _, r := range reports {
+		for _, x := range r.Violations {
+			fmt.Fprintf(w, "violation with seed %d, %s: %s\n", r.Config.Seed, secs(x.AtSeconds), x.What)
 		}
 	}
 }

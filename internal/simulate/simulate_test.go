@@ -234,3 +234,35 @@ func TestHindsightBound(t *testing.T) {
 		t.Fatal("the bound of nothing must be 0")
 	}
 }
+
+// The cross-seed bound judges each run with the choices made on the others: runs that agree are perfect, a run
+// unlike the others is judged by their choices, and a number of departures no other run saw takes the nearest one's.
+func TestCrossBound(t *testing.T) {
+	run := func(needed int, waits ...time.Duration) Report {
+		var r Report
+		for _, w := range waits {
+			r.samples = append(r.samples, etaSample{needed: needed, actual: w})
+		}
+		return r
+	}
+	same := []Report{run(1, 40*time.Second, 40*time.Second), run(1, 40*time.Second)}
+	for i, a := range CrossBound(same) {
+		if a.MdAPE != 0 || a.RightBucket != 1 {
+			t.Fatalf("run %d: %+v, want exact", i, a)
+		}
+	}
+	// The third run waited 3 minutes for 2 departures; the others only ever waited for 1, 40 s: that is its
+	// estimate (off by 140 s of 180 s) and its bucket (<1, not <5).
+	odd := append(same, run(2, 3*time.Minute))
+	got := CrossBound(odd)[2]
+	if want := 140.0 / 180; got.MdAPE < want-1e-9 || got.MdAPE > want+1e-9 || got.RightBucket != 0 {
+		t.Fatalf("odd run: %+v, want MdAPE %.3f and no right bucket", got, want)
+	}
+	// Waiting for fewer departures than any other run saw takes the smallest one above.
+	if got := CrossBound([]Report{run(3, time.Minute), run(0, time.Minute)})[1]; got.MdAPE != 0 || got.RightBucket != 1 {
+		t.Fatalf("below every other run: %+v, want exact", got)
+	}
+	if got := CrossBound([]Report{run(1, time.Minute)}); got[0] != (Accuracy{}) {
+		t.Fatalf("a single run has nothing to be judged against: %+v", got)
+	}
+}
