@@ -119,16 +119,11 @@ func (s *Store) Bots(ctx context.Context) ([]Bot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: bots: %w", err)
 	}
-	defer rows.Close()
-	out := []Bot{}
-	for rows.Next() {
-		b, err := scanBot(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b)
+	out, err := scanAll(rows, nil, scanBot)
+	if out == nil && err == nil {
+		out = []Bot{} // an empty list, not null, in the admin API
 	}
-	return out, rows.Err()
+	return out, err
 }
 
 // DeleteBot removes a bot. A bot that a site uses, or that is in charge of an open conversation, is ErrConflict:

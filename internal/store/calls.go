@@ -86,19 +86,7 @@ func scanCall(sc interface{ Scan(...any) error }) (Call, error) {
 }
 
 func scanCalls(rows *sql.Rows, err error) ([]Call, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Call
-	for rows.Next() {
-		c, err := scanCall(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return scanAll(rows, err, scanCall)
 }
 
 // CreateCall starts a video call in the visitor's open conversation. A call already under way is ErrConflict; a

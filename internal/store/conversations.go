@@ -119,16 +119,7 @@ func (s *Store) Events(ctx context.Context, convID string, after int64, limit in
 	if err != nil {
 		return nil, fmt.Errorf("store: events: %w", err)
 	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanAll(rows, nil, scanEvent)
 }
 
 // appendEvent numbers e in its conversation and stores it, inside tx.

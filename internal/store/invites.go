@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 )
 
@@ -51,22 +52,11 @@ func (s *Store) LiveInvite(ctx context.Context, convID string) (Invite, error) {
 	return scanInvite(s.q().row(ctx, inviteSelect+"WHERE i.conversation_id = ? AND i.state IN ('pending', 'accepted')", convID))
 }
 
+func scanInvites(rows *sql.Rows, err error) ([]Invite, error) { return scanAll(rows, err, scanInvite) }
+
 // AgentInvites lists an agent's invitations that are pending or accepted.
 func (s *Store) AgentInvites(ctx context.Context, agentID string) ([]Invite, error) {
-	rows, err := s.q().query(ctx, inviteSelect+"WHERE i.agent_id = ? AND i.state IN ('pending', 'accepted') ORDER BY i.created_at", agentID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Invite
-	for rows.Next() {
-		i, err := scanInvite(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, i)
-	}
-	return out, rows.Err()
+	return scanInvites(s.q().query(ctx, inviteSelect+"WHERE i.agent_id = ? AND i.state IN ('pending', 'accepted') ORDER BY i.created_at", agentID))
 }
 
 // CreateInvite records the agent's invitation to the visitor of a conversation assigned to them. state is
@@ -139,20 +129,10 @@ func (s *Store) ExpireInvites(ctx context.Context, now time.Time) ([]Invite, err
 	var out []Invite
 	err := s.inTx(ctx, func(tx q) error {
 		out = nil
-		rows, err := tx.query(ctx, inviteSelect+`WHERE i.state IN ('pending', 'accepted') AND (i.expires_at <= ? OR c.status <> 'open')`+s.forUpdate(false), ms(now))
+		ended, err := scanInvites(tx.query(ctx, inviteSelect+`WHERE i.state IN ('pending', 'accepted') AND (i.expires_at <= ? OR c.status <> 'open')`+s.forUpdate(false), ms(now)))
 		if err != nil {
 			return err
 		}
-		var ended []Invite
-		for rows.Next() {
-			i, err := scanInvite(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			ended = append(ended, i)
-		}
-		rows.Close()
 		for _, i := range ended {
 			state := InviteExpired
 			if now.Before(i.ExpiresAt) {

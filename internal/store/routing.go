@@ -131,19 +131,7 @@ func scanRequest(sc interface{ Scan(...any) error }) (Request, error) {
 }
 
 func scanRequests(rows *sql.Rows, err error) ([]Request, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Request
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return scanAll(rows, err, scanRequest)
 }
 
 const offerCols = "id, request_id, agent_id, conversation_id, channel, state, created_at, deadline, ended_at"
@@ -163,19 +151,7 @@ func scanOffer(sc interface{ Scan(...any) error }) (Offer, error) {
 }
 
 func scanOffers(rows *sql.Rows, err error) ([]Offer, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Offer
-	for rows.Next() {
-		o, err := scanOffer(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return scanAll(rows, err, scanOffer)
 }
 
 // forUpdate locks the selected rows until the transaction ends, on PostgreSQL. SQLite needs no row locks: its

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -114,16 +115,7 @@ func (s *Store) Sites(ctx context.Context) ([]Site, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: sites: %w", err)
 	}
-	defer rows.Close()
-	var out []Site
-	for rows.Next() {
-		st, err := scanSite(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	return out, rows.Err()
+	return scanAll(rows, nil, scanSite)
 }
 
 // Group is a routing group: the agents who answer one or more sites, and how conversations reach them.
@@ -311,22 +303,14 @@ func (s *Store) GroupByName(ctx context.Context, name string) (Group, error) {
 	return g, s.members(ctx, &g)
 }
 
+func scanGroups(rows *sql.Rows, err error) ([]Group, error) { return scanAll(rows, err, scanGroup) }
+
 // Groups lists every group with its members, by name.
 func (s *Store) Groups(ctx context.Context) ([]Group, error) {
-	rows, err := s.q().query(ctx, "SELECT "+groupCols+" FROM routing_groups ORDER BY name")
+	out, err := scanGroups(s.q().query(ctx, "SELECT "+groupCols+" FROM routing_groups ORDER BY name"))
 	if err != nil {
 		return nil, err
 	}
-	var out []Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	rows.Close()
 	for i := range out {
 		if err := s.members(ctx, &out[i]); err != nil {
 			return nil, err

@@ -327,6 +327,24 @@ func (x q) prepared(ctx context.Context, query string) *sql.Stmt {
 
 func (s *Store) q() q { return q{s: s, db: s.db} }
 
+// scanAll reads every row with scan, then closes rows. err is the query's: a typed wrapper such as scanRequests
+// takes a query's two results as they come.
+func scanAll[T any](rows *sql.Rows, err error, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		x, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
 // inTx runs fn in a transaction, and runs it again (up to 5 times) when two writers collided: a unique-key race
 // between two PostgreSQL transactions, a serialization failure or a deadlock.
 func (s *Store) inTx(ctx context.Context, fn func(q) error) error {
