@@ -193,7 +193,7 @@ func (e *Echo) negotiate(ctx context.Context, s *echoSession, offer string) (ans
 			return "", fmt.Errorf("%w: no %s section to send on: %v", ErrBadSDP, k, err)
 		}
 		s.out[k] = track
-		s.goSession(func() { e.readRTCP(s, sender) })
+		s.goSession(func() { readRTCP(sender, e.onRTCP(s)) })
 	}
 	local, err := answerOffer(ctx, pc, e.log)
 	if err != nil {
@@ -241,18 +241,9 @@ func (e *Echo) loop(s *echoSession, track *webrtc.TrackRemote) {
 	}
 }
 
-// readRTCP passes the browser's keyframe requests about the echoed video on to its own sender.
-func (e *Echo) readRTCP(s *echoSession, sender *webrtc.RTPSender) {
-	buf := make([]byte, receiveMTU)
-	for {
-		n, _, err := sender.Read(buf)
-		if err != nil {
-			return
-		}
-		pkts, err := rtcp.Unmarshal(buf[:n])
-		if err != nil {
-			continue
-		}
+// onRTCP passes the browser's keyframe requests about the echoed video on to its own sender.
+func (e *Echo) onRTCP(s *echoSession) func(time.Time, []rtcp.Packet) {
+	return func(_ time.Time, pkts []rtcp.Packet) {
 		for _, p := range pkts {
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/pion/interceptor"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -171,7 +172,7 @@ func (l *leg) negotiate(ctx context.Context, offer string) (answer string, err e
 		if enc := sender.GetParameters().Encodings; len(enc) > 0 {
 			l.outSSRC[k] = uint32(enc[0].SSRC)
 		}
-		l.goLeg(func() { l.readRTCP(sender, kind(k)) })
+		l.goLeg(func() { readRTCP(sender, l.onRTCP(kind(k))) })
 	}
 
 	l.mu.Lock()
@@ -222,12 +223,7 @@ func (l *leg) release() {
 }
 
 func (l *leg) onCandidate(ic *webrtc.ICECandidate) {
-	var c *Candidate
-	if ic != nil {
-		init := ic.ToJSON()
-		c = &Candidate{Candidate: init.Candidate, SDPMid: init.SDPMid, SDPMLineIndex: init.SDPMLineIndex,
-			UsernameFragment: init.UsernameFragment}
-	}
+	c := candidateOf(ic)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.released {
@@ -314,7 +310,7 @@ func (l *leg) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
 	// The browser's sender reports about this track reach the interceptors only when someone reads them: the
 	// receiver reports the relay sends back (with the browser's round-trip time) depend on it.
 	k := kindOf(track.Kind())
-	l.goLeg(func() { l.readSenderReports(receiver, k) })
+	l.goLeg(func() { readRTCP(receiver, l.onSenderReports(k)) })
 	if !l.forwarded[k].CompareAndSwap(false, true) {
 		l.log.Warn("extra track ignored", slog.String("kind", k.String()))
 		discard(track)
@@ -327,32 +323,37 @@ func (l *leg) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
 	l.forward(track, k)
 }
 
-// drainRTCP reads a receiver's RTCP until it closes, for the interceptors' sake.
-func drainRTCP(receiver *webrtc.RTPReceiver) {
+// rtcpReader is a pion RTPSender or RTPReceiver: what reads the RTCP of one track.
+type rtcpReader interface {
+	Read(b []byte) (int, interceptor.Attributes, error)
+}
+
+// readRTCP reads r's RTCP until it closes, and gives handle each compound packet that parses, with the time it was
+// read; a nil handle only drains it. It must run for the track's life in any case: pion's interceptors see RTCP
+// only as it is read, and unread RTCP fills its buffers. One buffer serves every read.
+func readRTCP(r rtcpReader, handle func(time.Time, []rtcp.Packet)) {
 	buf := make([]byte, receiveMTU)
 	for {
-		if _, _, err := receiver.Read(buf); err != nil {
+		n, _, err := r.Read(buf)
+		if err != nil {
 			return
+		}
+		if handle == nil {
+			continue
+		}
+		if pkts, err := rtcp.Unmarshal(buf[:n]); err == nil {
+			handle(time.Now(), pkts)
 		}
 	}
 }
 
-// readSenderReports reads a receiver's RTCP until it closes: the browser's sender reports say how many packets it
-// sent, for the uplink's bandwidth estimate.
-func (l *leg) readSenderReports(receiver *webrtc.RTPReceiver, k kind) {
-	buf := make([]byte, receiveMTU)
-	for {
-		n, _, err := receiver.Read(buf)
-		if err != nil {
-			return
-		}
-		pkts, err := rtcp.Unmarshal(buf[:n])
-		if err != nil {
-			continue
-		}
+// onSenderReports takes a receiver's RTCP: the browser's sender reports say how many packets it sent, for the
+// uplink's bandwidth estimate.
+func (l *leg) onSenderReports(k kind) func(time.Time, []rtcp.Packet) {
+	return func(now time.Time, pkts []rtcp.Packet) {
 		for _, p := range pkts {
 			if sr, ok := p.(*rtcp.SenderReport); ok {
-				l.noteSenderReport(k, time.Now(), sr)
+				l.noteSenderReport(k, now, sr)
 			}
 		}
 	}
@@ -416,21 +417,10 @@ func (l *leg) forward(track *webrtc.TrackRemote, k kind) {
 	}
 }
 
-// readRTCP reads the RTCP a browser sends about one of the leg's local tracks. It must run for the sender's life
-// in any case (unread RTCP would fill pion's buffers). Keyframe requests go on to the other side, receiver
-// reports give the round-trip time; NACKs were answered by the interceptors already.
-func (l *leg) readRTCP(sender *webrtc.RTPSender, k kind) {
-	buf := make([]byte, receiveMTU)
-	for {
-		n, _, err := sender.Read(buf)
-		if err != nil {
-			return
-		}
-		pkts, err := rtcp.Unmarshal(buf[:n])
-		if err != nil {
-			continue
-		}
-		now := time.Now()
+// onRTCP takes the RTCP a browser sends about one of the leg's local tracks. Keyframe requests go on to the other
+// side, receiver reports give the round-trip time; NACKs were answered by the interceptors already.
+func (l *leg) onRTCP(k kind) func(time.Time, []rtcp.Packet) {
+	return func(now time.Time, pkts []rtcp.Packet) {
 		for _, p := range pkts {
 			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:

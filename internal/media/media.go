@@ -13,7 +13,11 @@
 // tests and for `parley loadtest calls`.
 package media
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/pion/webrtc/v4"
+)
 
 // Side names one of a call's two legs.
 type Side string
@@ -65,6 +69,16 @@ type Candidate struct {
 	SDPMid           *string `json:"sdpMid,omitempty"`
 	SDPMLineIndex    *uint16 `json:"sdpMLineIndex,omitempty"`
 	UsernameFragment *string `json:"usernameFragment,omitempty"`
+}
+
+// candidateOf is pion's candidate as a Candidate; nil (the end of gathering) stays nil.
+func candidateOf(ic *webrtc.ICECandidate) *Candidate {
+	if ic == nil {
+		return nil
+	}
+	init := ic.ToJSON()
+	return &Candidate{Candidate: init.Candidate, SDPMid: init.SDPMid, SDPMLineIndex: init.SDPMLineIndex,
+		UsernameFragment: init.UsernameFragment}
 }
 
 // ICEServer is a STUN or TURN server for a browser, as its RTCIceServer: URLs such as

@@ -215,7 +215,7 @@ func (p *Peer) addTransceiver(codecType webrtc.RTPCodecType, codec webrtc.RTPCod
 	if err != nil {
 		return nil, err
 	}
-	p.goPeer(func() { p.readRTCP(t.Sender()) })
+	p.goPeer(func() { readRTCP(t.Sender(), p.onRTCP) })
 	return track, nil
 }
 
@@ -321,12 +321,7 @@ func (p *Peer) OnCandidate(f func(*Candidate)) {
 }
 
 func (p *Peer) onCandidate(ic *webrtc.ICECandidate) {
-	var c *Candidate
-	if ic != nil {
-		init := ic.ToJSON()
-		c = &Candidate{Candidate: init.Candidate, SDPMid: init.SDPMid, SDPMLineIndex: init.SDPMLineIndex,
-			UsernameFragment: init.UsernameFragment}
-	}
+	c := candidateOf(ic)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.onCand == nil {
@@ -448,7 +443,7 @@ func (p *Peer) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) 
 	p.mu.Unlock()
 	defer p.wg.Done()
 
-	p.goPeer(func() { drainRTCP(receiver) }) // sender reports must be read for the receiver reports to carry RTT
+	p.goPeer(func() { readRTCP(receiver, nil) }) // sender reports must be read for the receiver reports to carry RTT
 	count := &p.audioRecv
 	if track.Kind() == webrtc.RTPCodecTypeVideo {
 		count = &p.videoRecv
@@ -478,19 +473,13 @@ func (p *Peer) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) 
 	}
 }
 
-// readRTCP drains one sender's RTCP, noting keyframe requests.
-func (p *Peer) readRTCP(sender *webrtc.RTPSender) {
-	for {
-		pkts, _, err := sender.ReadRTCP()
-		if err != nil {
-			return
-		}
-		for _, pkt := range pkts {
-			switch pkt.(type) {
-			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				p.plis.Add(1)
-				p.keyframe.Store(true)
-			}
+// onRTCP takes one sender's RTCP, noting keyframe requests.
+func (p *Peer) onRTCP(_ time.Time, pkts []rtcp.Packet) {
+	for _, pkt := range pkts {
+		switch pkt.(type) {
+		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+			p.plis.Add(1)
+			p.keyframe.Store(true)
 		}
 	}
 }
