@@ -126,8 +126,9 @@ type DatabaseConfig struct {
 	// URL selects the database. Empty means SQLite in DataDir/parley.db. "postgres://user@host:5432/db" uses
 	// PostgreSQL (needed to run more than one node). "sqlite:///path/file.db" names another SQLite file.
 	URL string `yaml:"url"`
-	// MaxOpenConns caps the pool. More connections help PostgreSQL under load and cost memory on the server side.
-	// Default 16.
+	// MaxOpenConns caps the pool. Default 16. More connections help only when PostgreSQL has cores to spare: on a
+	// 2-core machine shared with PostgreSQL, 32 routed fewer conversations than 16, and 8 had a longer tail
+	// (BENCHMARKS.md).
 	MaxOpenConns int `yaml:"max_open_conns"`
 }
 
