@@ -43,17 +43,6 @@ func openBotShop(v *tab, url, greeting string, labels ...string) {
 	}
 }
 
-// availableForVideo switches on the desk's video presence (loginDesk did chat).
-func availableForVideo(a *tab) {
-	a.t.Helper()
-	video := byTestID("document", "presence-video")
-	a.waitFor("the video toggle is usable", video+" && !"+video+".disabled")
-	if !eval[bool](a, video+".getAttribute('aria-pressed') === 'true'") {
-		a.click(video)
-	}
-	a.waitFor("Ana is available for video", video+".getAttribute('aria-pressed') === 'true'")
-}
-
 // The bot's plain handover stays a chat: the scenario bot greets the visitor, who picks "Ask a question"; the
 // transfer card hands the conversation to Ana (available for chat and video), they chat, and no call starts.
 func TestBotHandoverWithoutThePhraseStaysAChat(t *testing.T) {
@@ -62,7 +51,7 @@ func TestBotHandoverWithoutThePhraseStaysAChat(t *testing.T) {
 	visitor := newTab(t, browser, "visitor")
 	agent := newTab(t, browser, "Ana")
 	loginDesk(agent, env.URL, demo.AnaEmail)
-	availableForVideo(agent)
+	setAvailable(agent, "video")
 
 	const greeting = "How can we help you today?"
 	openBotShop(visitor, env.URL, greeting, "Talk to an expert by video", "Ask a question")
@@ -113,7 +102,7 @@ func TestBotHandoverWithThePhraseMovesToVideo(t *testing.T) {
 	visitor := newTab(t, newBrowser(t, chromedp.Flag("accept-lang", "fr-FR,fr")), "visiteur")
 	agent := newTab(t, newBrowser(t), "Ana")
 	loginDesk(agent, env.URL, demo.AnaEmail)
-	availableForVideo(agent)
+	setAvailable(agent, "video")
 
 	const greeting = "Comment pouvons-nous vous aider ?"
 	openBotShop(visitor, env.URL, greeting, "Parler à un expert en vidéo", "Poser une question")

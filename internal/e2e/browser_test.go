@@ -217,11 +217,19 @@ func loginDesk(a *tab, url, email string) {
 	a.typeInto(byTestID("document", "login-password"), demo.Password)
 	a.click(byTestID("document", "login-submit"))
 	toggle := byTestID("document", "presence-chat")
-	a.waitFor("the desk shows the agent's presence", toggle+" && "+toggle+".dataset.status !== 'unknown' && !"+toggle+".disabled")
+	a.waitFor("the desk shows the agent's presence", toggle+" && "+toggle+".dataset.status !== 'unknown'")
+	setAvailable(a, "chat")
+}
+
+// setAvailable switches on the desk's presence toggle for a channel (chat or video).
+func setAvailable(a *tab, channel string) {
+	a.t.Helper()
+	toggle := byTestID("document", "presence-"+channel)
+	a.waitFor("the "+channel+" toggle is usable", toggle+" && !"+toggle+".disabled")
 	if !eval[bool](a, toggle+".getAttribute('aria-pressed') === 'true'") {
 		a.click(toggle)
 	}
-	a.waitFor("the agent is available for chat", toggle+".getAttribute('aria-pressed') === 'true'")
+	a.waitFor("the agent is available for "+channel, toggle+".getAttribute('aria-pressed') === 'true'")
 }
 
 // startChat opens the widget on the demo shop and sends a first message.

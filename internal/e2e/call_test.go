@@ -44,12 +44,7 @@ func TestVideoCallFromTheWidget(t *testing.T) {
 
 	startChat(visitor, env.URL, "Could you show me the table by video?")
 	loginDesk(agent, env.URL, demo.AnaEmail)
-	video := byTestID("document", "presence-video")
-	agent.waitFor("the video toggle is usable", video+" && !"+video+".disabled")
-	if !eval[bool](agent, video+".getAttribute('aria-pressed') === 'true'") {
-		agent.click(video)
-	}
-	agent.waitFor("Ana is available for video", video+".getAttribute('aria-pressed') === 'true'")
+	setAvailable(agent, "video")
 
 	// 1. The visitor joins from the chat: the lobby with a self-preview, then "Join now".
 	visitor.click(byTestID(widgetDoc, "join-video"))

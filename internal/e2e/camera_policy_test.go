@@ -146,17 +146,6 @@ func saveAdminForm(a *tab, what string) {
 	a.waitFor(what, visible("document.querySelector('.form-message--success')"))
 }
 
-// setVideoAvailable makes the agent available for video on the desk.
-func setVideoAvailable(a *tab) {
-	a.t.Helper()
-	video := byTestID("document", "presence-video")
-	a.waitFor("the video toggle is usable", video+" && !"+video+".disabled")
-	if !eval[bool](a, video+".getAttribute('aria-pressed') === 'true'") {
-		a.click(video)
-	}
-	a.waitFor("the agent is available for video", video+".getAttribute('aria-pressed') === 'true'")
-}
-
 // The admin turns "Allow visitor's camera" off in the chatbox builder and writes the notification in the
 // notification builder. A visitor then joins video: their camera is never asked for and there is no camera
 // control, the notification and the reassurance message are the admin's (as text, never HTML), Ana's video
@@ -208,7 +197,7 @@ func TestCameraNotAllowed(t *testing.T) {
 	recordMedia(agent)
 	startChat(visitor, env.URL, "Can we talk without my camera?")
 	loginDesk(agent, env.URL, demo.AnaEmail)
-	setVideoAvailable(agent)
+	setAvailable(agent, "video")
 
 	note := byTestID(widgetDoc, "video-notification")
 	shown := byTestID(widgetDoc, "camera-reassurance")
@@ -263,7 +252,7 @@ func TestCameraOffByDefault(t *testing.T) {
 
 	startChat(visitor, env.URL, "I'd rather start without my camera.")
 	loginDesk(agent, env.URL, demo.AnaEmail)
-	setVideoAvailable(agent)
+	setAvailable(agent, "video")
 
 	visitor.waitFor("the reassurance message is shown", visible(byTestID(widgetDoc, "camera-reassurance")))
 	if text := eval[string](visitor, byTestID(widgetDoc, "camera-reassurance")+".textContent"); !strings.Contains(text, "camera") {

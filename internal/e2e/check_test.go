@@ -106,12 +106,7 @@ func TestInsecureOriginShowsVideoUnsupportedAndChatWorks(t *testing.T) {
 
 	// Ana is available for chat and video, so the widget would offer video on a secure page.
 	loginDesk(agent, env.URL, demo.AnaEmail)
-	video := byTestID("document", "presence-video")
-	agent.waitFor("the video toggle is usable", video+" && !"+video+".disabled")
-	if !eval[bool](agent, video+".getAttribute('aria-pressed') === 'true'") {
-		agent.click(video)
-	}
-	agent.waitFor("Ana is available for video", video+".getAttribute('aria-pressed') === 'true'")
+	setAvailable(agent, "video")
 	// The desk links to the pre-call check, where an agent sees it.
 	link := byTestID("document", "test-connection")
 	if !eval[bool](agent, visible(link)+" && "+link+".href.endsWith('/check')") {
@@ -152,12 +147,7 @@ func TestReloadDuringACallRejoins(t *testing.T) {
 
 	startChat(visitor, env.URL, "Let's talk by video")
 	loginDesk(agent, env.URL, demo.AnaEmail)
-	video := byTestID("document", "presence-video")
-	agent.waitFor("the video toggle is usable", video+" && !"+video+".disabled")
-	if !eval[bool](agent, video+".getAttribute('aria-pressed') === 'true'") {
-		agent.click(video)
-	}
-	agent.waitFor("Ana is available for video", video+".getAttribute('aria-pressed') === 'true'")
+	setAvailable(agent, "video")
 	visitor.click(byTestID(widgetDoc, "join-video"))
 	visitor.waitFor("the self-preview plays", byTestID(widgetDoc, "self-preview")+".videoWidth > 0")
 	visitor.waitFor("the lobby links to the check", visible(byTestID(widgetDoc, "test-connection"))+" && "+
