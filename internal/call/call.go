@@ -276,9 +276,10 @@ func (s *Service) party(ctx context.Context, p Party, callID string) (store.Call
 
 // Connect joins one side's browser to the relay: offerSDP is its offer; the answer is returned and the relay's
 // candidates follow as notices. A reload connects again and replaces that side's old leg; a new offer from the
-// same RTCPeerConnection (an ICE restart) renegotiates it instead. Another socket of the same party holding the
-// leg gets ErrLegTaken.
-func (s *Service) Connect(ctx context.Context, p Party, callID, offerSDP string) (string, error) {
+// same RTCPeerConnection (an ICE restart) renegotiates it instead. While another socket of the same party holds
+// the leg (another tab), a connection gets ErrLegTaken, unless takeOver says the party moves the call here: the
+// leg is then replaced, and the old socket's offers (its ICE restarts) get ErrLegTaken in turn.
+func (s *Service) Connect(ctx context.Context, p Party, callID, offerSDP string, takeOver bool) (string, error) {
 	c, err := s.party(ctx, p, callID)
 	if err != nil {
 		return "", err
@@ -293,7 +294,7 @@ func (s *Service) Connect(ctx context.Context, p Party, callID, offerSDP string)
 		return "", err
 	}
 	s.mu.Lock()
-	if owner := s.legs[key]; owner.conn != "" && owner.conn != p.ConnID {
+	if owner := s.legs[key]; owner.conn != "" && owner.conn != p.ConnID && !takeOver {
 		s.mu.Unlock()
 		return "", ErrLegTaken
 	}

@@ -160,6 +160,17 @@ func (c *client) connect(callID string) *media.Peer {
 // connectWith is connect with a peer shaped by cfg.
 func (c *client) connectWith(callID string, cfg media.PeerConfig) *media.Peer {
 	c.t.Helper()
+	return c.join(callID, cfg, false)
+}
+
+// takeOver is connect from another tab of the same person that moves the call to it ("Continue here").
+func (c *client) takeOver(callID string) *media.Peer {
+	c.t.Helper()
+	return c.join(callID, media.PeerConfig{Video: true, Audio: true, VideoKbps: 300}, true)
+}
+
+func (c *client) join(callID string, cfg media.PeerConfig, takeOver bool) *media.Peer {
+	c.t.Helper()
 	peer, err := media.NewPeer(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		c.t.Fatal(err)
@@ -176,7 +187,7 @@ func (c *client) connectWith(callID string, cfg media.PeerConfig) *media.Peer {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	c.sock.Send("call.connect", id, map[string]any{"call_id": callID, "sdp": sdp})
+	c.sock.Send("call.connect", id, map[string]any{"call_id": callID, "sdp": sdp, "take_over": takeOver})
 	var a struct {
 		SDP string `json:"sdp"`
 	}
@@ -395,6 +406,16 @@ func TestCallRefusesStrangersAndBadSignalling(t *testing.T) {
 		t.Fatalf("second tab: code %d, want 111", code)
 	}
 	flowing(t, vp, ap)
+
+	// Unless it asks to take the call over (its "Continue here"): then media flows between the visitor and the
+	// second tab, and the first one can't take the leg back without asking the same.
+	ap2 := ana2.takeOver(callID)
+	flowing(t, vp, ap2)
+	ana.sock.Send("call.connect", "take-back", map[string]any{"call_id": callID, "sdp": "v=0"})
+	if code := ana.refused("take-back"); code != 111 {
+		t.Fatalf("the first tab after the move: code %d, want 111", code)
+	}
+	flowing(t, vp, ap2)
 }
 
 // A declined call rings the next agent; the visitor stays in the waiting room meanwhile.

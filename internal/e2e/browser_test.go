@@ -78,6 +78,17 @@ func newTab(t *testing.T, browser context.Context, name string) *tab {
 	return &tab{t: t, name: name, ctx: ctx}
 }
 
+// sibling opens another tab in b's browser context: the same person (cookies, storage) in a second tab.
+func (b *tab) sibling(name string) *tab {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	b.t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		b.t.Fatalf("open tab %s: %v", name, err)
+	}
+	return &tab{t: b.t, name: name, ctx: ctx}
+}
+
 func (b *tab) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)

@@ -174,3 +174,43 @@ func TestReloadDuringACallRejoins(t *testing.T) {
 		t.Error("the reloaded visitor is shown the lobby instead of the call")
 	}
 }
+
+// A visitor in a call opens the shop in a second tab: the widget there says the call is in the other tab and
+// offers "Continue here". Pressing it moves the call: the first tab lets go and offers to take it back, and media
+// flows between Ana and the second tab, both ways.
+func TestCallMovesToAnotherTab(t *testing.T) {
+	env := apptest.Start(t, nil)
+	visitor := newTab(t, newBrowser(t), "visitor")
+	agent := newTab(t, newBrowser(t), "agent")
+
+	startChat(visitor, env.URL, "Can we switch to video?")
+	loginDesk(agent, env.URL, demo.AnaEmail)
+	setAvailable(agent, "video")
+	visitor.click(byTestID(widgetDoc, "join-video"))
+	visitor.waitFor("the self-preview plays", byTestID(widgetDoc, "self-preview")+".videoWidth > 0")
+	visitor.click(byTestID(widgetDoc, "join-now"))
+	agent.click(byTestID("document", "accept-call"))
+	advancing(visitor, "the visitor sees Ana", widgetDoc)
+	advancing(agent, "Ana sees the visitor", "document")
+
+	second := visitor.sibling("visitor, second tab")
+	second.navigate(env.URL + "/demo/")
+	second.waitFor("the widget loads", byTestID(widgetRoot, "launcher"))
+	if !eval[bool](second, visible(byTestID(widgetDoc, "chatbox"))) {
+		second.click(byTestID(widgetRoot, "launcher"))
+	}
+	continueHere := byTestID(widgetDoc, "call-continue-here")
+	second.waitFor("the second tab says the call is in the other one", visible(continueHere))
+	if eval[bool](second, visible(byTestID(widgetDoc, "join-now"))) {
+		t.Error("the second tab shows the lobby for a call that is live in the first")
+	}
+	advancing(visitor, "the first tab's call goes on meanwhile", widgetDoc)
+
+	second.click(continueHere)
+	advancing(second, "the second tab sees Ana", widgetDoc)
+	visitor.waitFor("the first tab lets go and offers to take the call back", visible(byTestID(widgetDoc, "call-continue-here")))
+	advancing(agent, "Ana sees the visitor from the second tab", "document")
+	if eval[bool](second, visible(continueHere)) {
+		t.Error("the second tab still offers to continue the call there after taking it")
+	}
+}

@@ -37,6 +37,8 @@ type callIDData struct {
 type callConnectData struct {
 	CallID string `json:"call_id"`
 	SDP    string `json:"sdp"`
+	// TakeOver moves the leg to this socket when another socket of the same party holds it ("Continue here").
+	TakeOver bool `json:"take_over,omitempty"`
 }
 
 type callCandidateData struct {
@@ -74,7 +76,7 @@ func (h *Hub) callRequest(ctx context.Context, p call.Party, env envelope) (ack 
 		if d.CallID == "" || strings.TrimSpace(d.SDP) == "" || len(d.SDP) > maxSDP {
 			return nil, true, perr(CodeBadRequest, "call.connect needs a call_id and the browser's SDP offer")
 		}
-		answer, err := h.calls.Connect(ctx, p, d.CallID, d.SDP)
+		answer, err := h.calls.Connect(ctx, p, d.CallID, d.SDP, d.TakeOver)
 		if err != nil {
 			return nil, true, callError(err)
 		}

@@ -368,7 +368,7 @@ export class CallPanel {
     await this.#mediaReady; // connected even without devices: the agent still sees and hears the visitor
     if (conn !== this.#conn) return;
     try {
-      await conn.connect();
+      await conn.connect({ takeOver: this.#moving }); // "Continue here" moves the call from the other tab
       if (conn !== this.#conn) return;
       this.#moving = false;
       this.#tab.claim(call.call_id);
@@ -381,7 +381,7 @@ export class CallPanel {
       if (this.#moving) {
         this.#moving = false;
         this.#backElsewhere(call);
-        this.#notify('The call is still connected in your other desk tab: hang up or close it there, then try again.', 'warning');
+        this.#notify('The call could not move to this tab: try again, or go back to your other desk tab.', 'warning');
         return;
       }
       if (err && err.code === 'disconnected') return; // the next hello connects again

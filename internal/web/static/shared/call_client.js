@@ -63,8 +63,12 @@ export class CallConnection {
     return this.#pc ? this.#pc.connectionState : 'new';
   }
 
-  /** Sends the offer (call.connect) and applies the relay's answer. Rejects when either fails. */
-  async connect() {
+  /**
+   * Sends the offer (call.connect) and applies the relay's answer. Rejects when either fails. takeOver moves the
+   * call here from another tab of the same person ("Continue here"); without it, a call another tab holds is
+   * refused.
+   */
+  async connect({ takeOver = false } = {}) {
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     this.#pc = pc;
     const media = this.#media;
@@ -81,7 +85,8 @@ export class CallConnection {
     this.#offMedia = media.on(() => this.#syncTracks());
 
     await pc.setLocalDescription(await pc.createOffer());
-    const ack = await this.#client.request('call.connect', { call_id: this.#callId, sdp: pc.localDescription.sdp });
+    const ack = await this.#client.request('call.connect',
+      { call_id: this.#callId, sdp: pc.localDescription.sdp, ...(takeOver ? { take_over: true } : {}) });
     if (this.#closed) return;
     this.#acked = true;
     for (const candidate of this.#localCandidates.splice(0)) this.#sendCandidate(candidate);

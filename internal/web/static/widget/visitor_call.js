@@ -417,7 +417,7 @@ export class VisitorCall {
     await this.#mediaReady; // connected even without devices: the visitor still sees and hears the agent
     if (conn !== this.#conn) return;
     try {
-      await conn.connect();
+      await conn.connect({ takeOver: this.#moving }); // "Continue here" moves the call from the other tab
       if (conn !== this.#conn) return;
       this.#moving = false;
       this.#tab.claim(call.call_id);
