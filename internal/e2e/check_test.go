@@ -138,14 +138,15 @@ func TestInsecureOriginShowsVideoUnsupportedAndChatWorks(t *testing.T) {
 	visitor.waitFor("the visitor gets the answer", hasMessage(widgetDoc, "agent", answer))
 }
 
-// A visitor who reloads the page during a call is back in it by themselves, within 3 s, with frames advancing on
-// both sides.
-func TestReloadDuringACallRejoins(t *testing.T) {
+// inVideoCall starts Parley, and a visitor's chat with question on the demo shop; Ana, available for video, accepts
+// the video call the visitor joins from the lobby (which links to the pre-call check). Frames advance on both sides
+// when it returns.
+func inVideoCall(t *testing.T, question string) (visitor, agent *tab) {
+	t.Helper()
 	env := apptest.Start(t, nil)
-	visitor := newTab(t, newBrowser(t), "visitor")
-	agent := newTab(t, newBrowser(t), "agent")
-
-	startChat(visitor, env.URL, "Let's talk by video")
+	visitor = newTab(t, newBrowser(t), "visitor")
+	agent = newTab(t, newBrowser(t), "agent")
+	startChat(visitor, env.URL, question)
 	loginDesk(agent, env.URL, demo.AnaEmail)
 	setAvailable(agent, "video")
 	visitor.click(byTestID(widgetDoc, "join-video"))
@@ -156,6 +157,13 @@ func TestReloadDuringACallRejoins(t *testing.T) {
 	agent.click(byTestID("document", "accept-call"))
 	advancing(visitor, "the visitor sees Ana", widgetDoc)
 	advancing(agent, "Ana sees the visitor", "document")
+	return visitor, agent
+}
+
+// A visitor who reloads the page during a call is back in it by themselves, within 3 s, with frames advancing on
+// both sides.
+func TestReloadDuringACallRejoins(t *testing.T) {
+	visitor, agent := inVideoCall(t, "Let's talk by video")
 
 	start := time.Now()
 	visitor.reload()
@@ -179,22 +187,11 @@ func TestReloadDuringACallRejoins(t *testing.T) {
 // offers "Continue here". Pressing it moves the call: the first tab lets go and offers to take it back, and media
 // flows between Ana and the second tab, both ways.
 func TestCallMovesToAnotherTab(t *testing.T) {
-	env := apptest.Start(t, nil)
-	visitor := newTab(t, newBrowser(t), "visitor")
-	agent := newTab(t, newBrowser(t), "agent")
-
-	startChat(visitor, env.URL, "Can we switch to video?")
-	loginDesk(agent, env.URL, demo.AnaEmail)
-	setAvailable(agent, "video")
-	visitor.click(byTestID(widgetDoc, "join-video"))
-	visitor.waitFor("the self-preview plays", byTestID(widgetDoc, "self-preview")+".videoWidth > 0")
-	visitor.click(byTestID(widgetDoc, "join-now"))
-	agent.click(byTestID("document", "accept-call"))
-	advancing(visitor, "the visitor sees Ana", widgetDoc)
-	advancing(agent, "Ana sees the visitor", "document")
+	visitor, agent := inVideoCall(t, "Can we switch to video?")
+	url := eval[string](visitor, "location.origin")
 
 	second := visitor.sibling("visitor, second tab")
-	second.navigate(env.URL + "/demo/")
+	second.navigate(url + "/demo/")
 	second.waitFor("the widget loads", byTestID(widgetRoot, "launcher"))
 	if !eval[bool](second, visible(byTestID(widgetDoc, "chatbox"))) {
 		second.click(byTestID(widgetRoot, "launcher"))
@@ -210,6 +207,26 @@ func TestCallMovesToAnotherTab(t *testing.T) {
 	advancing(second, "the second tab sees Ana", widgetDoc)
 	visitor.waitFor("the first tab lets go and offers to take the call back", visible(byTestID(widgetDoc, "call-continue-here")))
 	advancing(agent, "Ana sees the visitor from the second tab", "document")
+	if eval[bool](second, visible(continueHere)) {
+		t.Error("the second tab still offers to continue the call there after taking it")
+	}
+}
+
+// Ana, in a call, opens the desk in a second tab: it says the call is in her other tab and offers "Continue here".
+// Pressing it moves the call there: media flows between the visitor and the second tab, both ways, and the first
+// tab offers to take it back.
+func TestDeskCallMovesToAnotherTab(t *testing.T) {
+	visitor, agent := inVideoCall(t, "Could you show me on video?")
+	second := agent.sibling("agent, second tab")
+	second.navigate(eval[string](agent, "location.href"))
+	continueHere := byTestID("document", "call-continue-here")
+	second.waitFor("the second desk tab says the call is in the other one", visible(continueHere))
+	advancing(agent, "the first tab's call goes on meanwhile", "document")
+
+	second.click(continueHere)
+	advancing(second, "Ana sees the visitor in her second tab", "document")
+	agent.waitFor("the first tab lets go and offers to take the call back", visible(continueHere))
+	advancing(visitor, "the visitor sees Ana from her second tab", widgetDoc)
 	if eval[bool](second, visible(continueHere)) {
 		t.Error("the second tab still offers to continue the call there after taking it")
 	}
