@@ -12,7 +12,7 @@
 
 import { h } from '/static/shared/dom.js';
 import { errorMessage } from '/static/shared/i18n.js';
-import { CallConnection } from '/static/shared/call_client.js';
+import { CallLink } from '/static/shared/call_link.js';
 import { callRecord } from '/static/shared/call_events.js';
 import { hangupButton, setPressed, toggleButton } from '/static/shared/call_controls.js';
 import { CallTab } from '/static/shared/call_tab.js';
@@ -53,10 +53,8 @@ export class CallPanel {
   #moving = false; // "Continue here": the call connects in this tab only if the server lets it
   #call = null;
   #hungUp = new Set();
-  #conn = null;
-  #connection = 'connecting';
+  #link;
   #visitorMedia = { camera: true, mic: true };
-  #quality = { tier: 'high', peerTier: 'high' }; // call.quality: our publishing tier, and the visitor's
   #qualityBadge;
   #audioOnly;
   #viewing = null;
@@ -86,6 +84,7 @@ export class CallPanel {
       this.#movedAway(callId);
     });
     this.#client = client;
+    this.#link = new CallLink({ client, onChange: () => this.#render() });
     this.#account = account;
     this.#notify = notify;
     this.#onLive = onLive;
@@ -142,12 +141,9 @@ export class CallPanel {
     if (!Array.isArray(data.calls)) return; // a server without video calls
     const call = data.calls.find((c) => this.#isMine(c) && ACTIVE.has(c.state));
     if (call) {
-      if (call.state === 'live' && this.#conn && this.#connection !== 'connected') {
-        this.#conn.close();
-        this.#conn = null;
-      }
+      this.#link.resume(call);
       this.applyCall(call, { fromHello: true });
-      this.#conn?.sendMediaState(); // a change the socket lost on its way
+      this.#link.conn?.sendMediaState(); // a change the socket lost on its way
     } else if (this.#call) {
       this.#finish(); // it ended while the socket was down
     }
@@ -193,7 +189,7 @@ export class CallPanel {
     if (!this.#moving) this.#tab.claim(call.call_id);
     clearTimeout(this.#expectTimer);
     if (this.#mediaState === 'idle') this.#startMedia();
-    if (!this.#conn || this.#conn.callId !== call.call_id) {
+    if (this.#link.needs(call)) {
       this.#connect();
       this.#onLive(call.conversation_id);
     }
@@ -201,12 +197,12 @@ export class CallPanel {
   }
 
   applyCandidate(d) {
-    if (this.#conn && d.call_id === this.#conn.callId) this.#conn.addRemoteCandidate(d.candidate ?? null);
+    this.#link.applyCandidate(d);
   }
 
   /** A call.quality frame: the relay's target for our video (shared/quality.js). */
   applyQuality(d) {
-    this.#conn?.applyQuality(d);
+    this.#link.applyQuality(d);
   }
 
   /** A call.media frame: the visitor's camera or microphone changed. */
@@ -340,36 +336,18 @@ export class CallPanel {
     const call = this.#call;
     if (!call) return;
     if (!this.#media) this.#startMedia();
-    this.#conn?.close();
     const media = this.#media;
-    const conn = new CallConnection({
-      client: this.#client,
-      call,
-      media,
-      onState: (state) => {
-        if (conn !== this.#conn) return;
-        if (state === 'connected') this.#connection = 'connected';
-        else if (state === 'failed') this.#connection = 'failed';
-        else if (state !== 'closed') this.#connection = 'connecting';
-        this.#render();
-      },
-      onQuality: (q) => {
-        if (conn !== this.#conn) return;
-        this.#quality = q;
-        this.#render();
-      },
-    });
-    this.#conn = conn;
-    this.#connection = 'connecting';
-    this.#remote.setStream(conn.remoteVideo);
-    this.#self.setStream(media.stream);
-    this.#audio.srcObject = conn.remoteAudio;
-    this.#render();
-    await this.#mediaReady; // connected even without devices: the agent still sees and hears the visitor
-    if (conn !== this.#conn) return;
     try {
-      await conn.connect({ takeOver: this.#moving }); // "Continue here" moves the call from the other tab
-      if (conn !== this.#conn) return;
+      // Connected even without devices: the agent still sees and hears the visitor. "Continue here" moves the call
+      // from the other tab.
+      const conn = await this.#link.connect({ call, media, ready: this.#mediaReady, takeOver: this.#moving,
+        show: (c) => {
+          this.#remote.setStream(c.remoteVideo);
+          this.#self.setStream(media.stream);
+          this.#audio.srcObject = c.remoteAudio;
+          this.#render();
+        } });
+      if (!conn) return;
       this.#moving = false;
       this.#tab.claim(call.call_id);
       this.#remote.refresh();
@@ -377,7 +355,6 @@ export class CallPanel {
       this.#audio.srcObject = conn.remoteAudio;
       this.#playAudio();
     } catch (err) {
-      if (conn !== this.#conn) return;
       if (this.#moving) {
         this.#moving = false;
         this.#backElsewhere(call);
@@ -386,7 +363,7 @@ export class CallPanel {
       }
       if (err && err.code === 'disconnected') return; // the next hello connects again
       console.warn('parley: the video call could not connect', err);
-      this.#connection = 'failed';
+      this.#link.connection = 'failed';
       this.#render();
     }
   }
@@ -407,7 +384,7 @@ export class CallPanel {
     if (!call || !this.#elsewhere) return;
     this.#moving = true;
     this.#elsewhere = false;
-    this.#conn = null;
+    this.#link.close();
     this.applyCall(call);
   }
 
@@ -446,12 +423,9 @@ export class CallPanel {
   }
 
   #release() {
-    this.#conn?.close();
-    this.#conn = null;
+    this.#link.close();
     this.#call = null;
-    this.#connection = 'connecting';
     this.#visitorMedia = { camera: true, mic: true };
-    this.#quality = { tier: 'high', peerTier: 'high' };
     this.#remote.setStream(null);
     this.#self.setStream(null);
     this.#audio.srcObject = null;
@@ -489,11 +463,11 @@ export class CallPanel {
     setPressed(this.#camera, camera);
     setPressed(this.#mic, mic);
     this.#camera.disabled = this.#mic.disabled = this.#mediaState !== 'ready';
-    const failed = this.#connection === 'failed';
-    this.#status.hidden = this.#connection === 'connected';
+    const failed = this.#link.connection === 'failed';
+    this.#status.hidden = this.#link.connection === 'connected';
     this.#statusText.textContent = failed ? 'The video connection was lost.' : 'Connecting the video…';
     this.#reconnect.hidden = !failed;
-    this.#qualityBadge.set(worseTier(this.#quality.tier, this.#quality.peerTier));
-    this.#audioOnly.hidden = this.#quality.tier !== 'audio';
+    this.#qualityBadge.set(worseTier(this.#link.quality.tier, this.#link.quality.peerTier));
+    this.#audioOnly.hidden = this.#link.quality.tier !== 'audio';
   }
 }

@@ -18,7 +18,7 @@
 import { h } from '/static/shared/dom.js';
 import { errorMessage } from '/static/shared/i18n.js';
 import { newId } from '/static/shared/realtime.js';
-import { CallConnection } from '/static/shared/call_client.js';
+import { CallLink } from '/static/shared/call_link.js';
 import { callRecord } from '/static/shared/call_events.js';
 import { CallTab } from '/static/shared/call_tab.js';
 import { LocalMedia, mediaErrorKind, webrtcSupport } from '/static/shared/local_media.js';
@@ -59,10 +59,8 @@ export class VisitorCall {
   #pinned = null; // the camera policy the devices were started with: a change during the call doesn't apply to it
   #joining = false;
   #moving = false; // "Continue here": the call connects in this tab only if the server lets it
-  #conn = null;
-  #connection = 'connecting';
+  #link;
   #agentMedia = { camera: true, mic: true };
-  #quality = { tier: 'high', peerTier: 'high' }; // call.quality: our publishing tier, and the agent's
   #sound = true;
   #large = false;
   #posted;
@@ -82,6 +80,7 @@ export class VisitorCall {
     this.#tab = new CallTab(`parley.call.${site}`);
     this.#tab.onMoved((callId) => this.#movedAway(callId));
     this.#client = client;
+    this.#link = new CallLink({ client, onChange: () => this.#render() });
     this.#bridge = bridge;
     this.#conversation = conversation;
     this.#adopt = adopt;
@@ -178,12 +177,9 @@ export class VisitorCall {
     const call = data.call;
     if (call && call.call_id) {
       // A connection that did not survive the reconnect is made again (the relay replaces the old leg).
-      if (call.state === 'live' && this.#conn && this.#connection !== 'connected') {
-        this.#conn.close();
-        this.#conn = null;
-      }
+      this.#link.resume(call);
       this.applyCall(call);
-      this.#conn?.sendMediaState(); // a change the socket lost on its way
+      this.#link.conn?.sendMediaState(); // a change the socket lost on its way
     } else if (this.#call) {
       this.#finish({ ...this.#call, state: 'ended' }); // it ended while the socket was down
     }
@@ -233,19 +229,19 @@ export class VisitorCall {
       this.#startMedia(camera);
     }
     this.#phase = call.state === 'live' ? 'live' : 'waiting';
-    if (call.state === 'live' && (!this.#conn || this.#conn.callId !== call.call_id)) this.#connect();
+    if (call.state === 'live' && this.#link.needs(call)) this.#connect();
     this.#render();
     this.#onChange();
   }
 
   /** A call.candidate frame: one of the relay's candidates for our leg. */
   applyCandidate(d) {
-    if (this.#conn && d.call_id === this.#conn.callId) this.#conn.addRemoteCandidate(d.candidate ?? null);
+    this.#link.applyCandidate(d);
   }
 
   /** A call.quality frame: the relay's target for our video (shared/quality.js). */
   applyQuality(d) {
-    this.#conn?.applyQuality(d);
+    this.#link.applyQuality(d);
   }
 
   /** A call.media frame: the agent's camera or microphone changed. */
@@ -391,39 +387,20 @@ export class VisitorCall {
   async #connect() {
     const call = this.#call;
     if (!call || call.state !== 'live') return;
-    this.#conn?.close();
     const media = this.#media;
-    const conn = new CallConnection({
-      client: this.#client,
-      call,
-      media,
-      onState: (state) => {
-        if (conn !== this.#conn) return;
-        if (state === 'connected') this.#connection = 'connected';
-        else if (state === 'failed') this.#connection = 'failed';
-        else if (state !== 'closed') this.#connection = 'connecting';
-        this.#render();
-      },
-      onQuality: (q) => {
-        if (conn !== this.#conn) return;
-        this.#quality = q;
-        this.#render();
-      },
-    });
-    this.#conn = conn;
-    this.#connection = 'connecting';
-    this.#window.setStreams({ remoteVideo: conn.remoteVideo, remoteAudio: conn.remoteAudio, local: media.stream });
-    this.#render();
-    await this.#mediaReady; // connected even without devices: the visitor still sees and hears the agent
-    if (conn !== this.#conn) return;
     try {
-      await conn.connect({ takeOver: this.#moving }); // "Continue here" moves the call from the other tab
-      if (conn !== this.#conn) return;
+      // Connected even without devices: the visitor still sees and hears the agent. "Continue here" moves the call
+      // from the other tab.
+      const conn = await this.#link.connect({ call, media, ready: this.#mediaReady, takeOver: this.#moving,
+        show: (c) => {
+          this.#window.setStreams({ remoteVideo: c.remoteVideo, remoteAudio: c.remoteAudio, local: media.stream });
+          this.#render();
+        } });
+      if (!conn) return;
       this.#moving = false;
       this.#tab.claim(call.call_id);
       this.#window.refreshRemote();
     } catch (err) {
-      if (conn !== this.#conn) return;
       if (this.#moving) {
         this.#moving = false;
         this.#backElsewhere(call);
@@ -432,7 +409,7 @@ export class VisitorCall {
       }
       if (err && err.code === 'disconnected') return; // the next hello connects again
       console.warn('parley: the video call could not connect', err);
-      this.#connection = 'failed';
+      this.#link.connection = 'failed';
       this.#render();
     }
   }
@@ -481,15 +458,12 @@ export class VisitorCall {
   }
 
   #release() {
-    this.#conn?.close();
-    this.#conn = null;
+    this.#link.close();
     this.#media?.stop();
     this.#media = null;
     this.#pinned = null;
     this.#call = null;
-    this.#connection = 'connecting';
     this.#agentMedia = { camera: true, mic: true };
-    this.#quality = { tier: 'high', peerTier: 'high' };
     this.#window.clear();
   }
 
@@ -547,9 +521,9 @@ export class VisitorCall {
         large: this.#large,
         agentCamera: this.#agentMedia.camera,
         agentMic: this.#agentMedia.mic,
-        connection: this.#connection,
-        tier: this.#quality.tier,
-        peerTier: this.#quality.peerTier,
+        connection: this.#link.connection,
+        tier: this.#link.quality.tier,
+        peerTier: this.#link.quality.peerTier,
       });
     }
     this.#elsewhere.hidden = this.#phase !== 'elsewhere';
