@@ -162,18 +162,8 @@ func (n *Notifier) Revoke(ctx context.Context, accountID string) {
 	n.publish(ctx, AccountSubject(accountID), Notice{Kind: KindRevoke})
 }
 
-// Offer rings an agent's desk.
-func (n *Notifier) Offer(ctx context.Context, o store.Offer) {
-	sm, err := n.st.ConversationSummary(ctx, o.ConversationID)
-	if err != nil {
-		n.log.Error("offer summary", slog.String("conversation_id", o.ConversationID), slog.Any("error", err))
-		return
-	}
-	n.OfferOf(ctx, o, sm)
-}
-
-// OfferOf is Offer with the summary of the offer's conversation, which the caller has just read.
-func (n *Notifier) OfferOf(ctx context.Context, o store.Offer, sm store.Summary) {
+// Offer rings an agent's desk; sm is the summary of the offer's conversation, which the caller has just read.
+func (n *Notifier) Offer(ctx context.Context, o store.Offer, sm store.Summary) {
 	v := OfferView{OfferID: o.ID, ConversationID: o.ConversationID, Channel: o.Channel, Deadline: o.Deadline.UnixMilli(), Conversation: ViewSummary(sm)}
 	n.publish(ctx, AccountSubject(o.AgentID), Notice{Kind: KindOffer, Offer: &v})
 }

@@ -12,12 +12,12 @@ import (
 // announce tells everyone concerned what a decision changed: ringing and silenced desks, the assignment in the
 // transcript, the visitor's place, and the desks' lists.
 func (e *Engine) announce(ctx context.Context, d store.Decision) {
-	// The conversation's summary, read once after the decision, goes with the offers and to the desks' lists, and
-	// names the visitor to tell.
+	// The conversation's summary, read once after the decision, goes with the offers (all for the decision's
+	// request) and to the desks' lists, and names the visitor to tell.
 	var sm *store.Summary
 	if d.Request.ID != "" {
 		if got, err := e.st.ConversationSummary(ctx, d.Request.ConversationID); err != nil {
-			e.log.Warn("conversation summary", slog.String("conversation_id", d.Request.ConversationID), slog.Any("error", err))
+			e.log.Error("conversation summary", slog.String("conversation_id", d.Request.ConversationID), slog.Any("error", err))
 		} else {
 			sm = &got
 			if d.Request.VisitorID == "" {
@@ -26,10 +26,8 @@ func (e *Engine) announce(ctx context.Context, d store.Decision) {
 		}
 	}
 	for _, o := range d.NewOffers {
-		if sm != nil && o.ConversationID == sm.ID {
-			e.n.OfferOf(ctx, o, *sm)
-		} else {
-			e.n.Offer(ctx, o)
+		if sm != nil {
+			e.n.Offer(ctx, o, *sm)
 		}
 	}
 	for _, o := range d.EndedOffers {
@@ -47,8 +45,6 @@ func (e *Engine) announce(ctx context.Context, d store.Decision) {
 		}
 		if sm != nil {
 			e.n.SummaryOf(ctx, *sm)
-		} else {
-			e.n.Summary(ctx, d.Request.ConversationID)
 		}
 		e.observe(ctx, d.Request)
 	}
