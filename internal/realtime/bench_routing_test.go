@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,16 +24,37 @@ import (
 // PARLEY_BENCH_DATABASE_URL runs it on PostgreSQL. b.N is the number of conversations. By default they arrive in
 // one burst, which measures throughput (the latency then includes waiting behind the burst);
 // PARLEY_BENCH_RATE=50 paces them at 50 a second, which measures latency at that load. PARLEY_BENCH_DEBUG_ADDR
-// serves the server's profiler there.
+// serves the first node's profiler there.
+//
+// PARLEY_BENCH_NODES=3 runs three nodes on PostgreSQL and the NATS server at PARLEY_BENCH_NATS_URL, as in
+// production behind a load balancer: agents and visitors are spread over the nodes in turn, so most offers are
+// decided on one node and reach the desk through another.
 func BenchmarkRouting(b *testing.B) {
+	nodes := 1
+	if n, err := strconv.Atoi(os.Getenv("PARLEY_BENCH_NODES")); err == nil && n > 1 {
+		nodes = n
+	}
 	var extra []string
 	if url := os.Getenv("PARLEY_BENCH_DATABASE_URL"); url != "" {
 		extra = []string{"--database-url", store.TestPostgresURL(b, url)}
 	}
-	if addr := os.Getenv("PARLEY_BENCH_DEBUG_ADDR"); addr != "" {
-		extra = append(extra, "--debug-addr", addr) // to profile the server while it routes
+	if nodes > 1 {
+		nats := os.Getenv("PARLEY_BENCH_NATS_URL")
+		if len(extra) == 0 || nats == "" {
+			b.Fatal("PARLEY_BENCH_NODES needs PARLEY_BENCH_DATABASE_URL (PostgreSQL) and PARLEY_BENCH_NATS_URL: nodes share them")
+		}
+		extra = append(extra, "--nats-url", nats)
 	}
-	srv := startParley(b, extra...)
+	bin := buildParley(b)
+	srvs := make([]*parleyProcess, nodes)
+	for i := range srvs {
+		args := extra
+		if addr := os.Getenv("PARLEY_BENCH_DEBUG_ADDR"); addr != "" && i == 0 {
+			args = append(slices.Clip(args), "--debug-addr", addr) // to profile the server while it routes
+		}
+		srvs[i] = runParley(b, bin, args...) // one at a time: each seeds the demo if it is missing
+	}
+	srv := srvs[0]
 	jar, _ := cookiejar.New(nil)
 	admin := &http.Client{Jar: jar, Timeout: 10 * time.Second}
 	var login struct {
@@ -67,18 +89,20 @@ func BenchmarkRouting(b *testing.B) {
 	sent := map[string]time.Time{}    // conversation -> when its first message was sent
 	offered := map[string]time.Time{} // conversation -> when the offer reached a desk
 	var first, last time.Time
+	var refused atomic.Int64
 	done := make(chan struct{}, b.N+100)
 
 	const agents = 10
 	for i := 0; i < agents; i++ {
 		email := fmt.Sprintf("bench%d@demo.parley.test", i)
 		adminDo("POST", "/api/admin/agents", fmt.Sprintf(`{"email":%q,"name":"Bench %d","password":"bench-password","chat_capacity":50,"group_ids":[%q]}`, email, i, group))
+		node := srvs[i%nodes]
 		jar, _ := cookiejar.New(nil)
 		c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-		post(b, c, srv.url, "/api/auth/login", fmt.Sprintf(`{"email":%q,"password":"bench-password"}`, email))
+		post(b, c, node.url, "/api/auth/login", fmt.Sprintf(`{"email":%q,"password":"bench-password"}`, email))
 		var desk *benchSocket
 		ready := make(chan struct{})
-		desk = dialBench(b, srv.url, "/ws/desk", c, `{}`, func(typ string, data []byte) {
+		desk = dialBench(b, node.url, "/ws/desk", c, `{}`, func(typ string, data []byte) {
 			switch typ {
 			case "offer":
 				now := time.Now()
@@ -120,22 +144,30 @@ func BenchmarkRouting(b *testing.B) {
 		var tok struct {
 			Token string `json:"token"`
 		}
-		json.Unmarshal(post(b, http.DefaultClient, srv.url, "/api/widget/session", `{"site":"`+srv.site+`"}`), &tok)
+		node := srvs[i%nodes]
+		json.Unmarshal(post(b, http.DefaultClient, node.url, "/api/widget/session", `{"site":"`+node.site+`"}`), &tok)
 		tokens[i] = tok.Token
 	}
 	sentAt := make([]time.Time, b.N)
 	visitors := make([]*benchSocket, b.N)
 	for i := range visitors {
 		i := i
-		visitors[i] = dialBench(b, srv.url, "/ws/visitor?site="+srv.site, nil, `{"token":"`+tokens[i]+`"}`, func(typ string, data []byte) {
-			if typ != "ack" {
-				return
-			}
+		node := srvs[i%nodes]
+		visitors[i] = dialBench(b, node.url, "/ws/visitor?site="+node.site, nil, `{"token":"`+tokens[i]+`"}`, func(typ string, data []byte) {
 			var f struct {
 				ID   string `json:"id"`
 				Data struct {
 					ConversationID string `json:"conversation_id"`
+					State          string `json:"state"`
 				} `json:"data"`
+			}
+			if typ == "queue" && json.Unmarshal(data, &f) == nil && f.Data.State == store.RequestRefused {
+				refused.Add(1) // the queue overflowed: this conversation gets no offer
+				done <- struct{}{}
+				return
+			}
+			if typ != "ack" {
+				return
 			}
 			json.Unmarshal(data, &f)
 			if f.ID == "m" {
@@ -186,7 +218,7 @@ func BenchmarkRouting(b *testing.B) {
 			mu.Lock()
 			nsent, noffered := len(sent), len(offered)
 			mu.Unlock()
-			b.Fatalf("only %d of %d conversations were routed (%d messages acknowledged, %d offers received)", i, b.N, nsent, noffered)
+			b.Fatalf("only %d of %d conversations were routed or refused (%d messages acknowledged, %d offers received)", i, b.N, nsent, noffered)
 		}
 	}
 	b.StopTimer()
@@ -202,4 +234,8 @@ func BenchmarkRouting(b *testing.B) {
 	b.ReportMetric(pct(lat, 50), "p50-ms")
 	b.ReportMetric(pct(lat, 99), "p99-ms")
 	b.ReportMetric(float64(len(offered))/last.Sub(first).Seconds(), "conversations/s")
+	if n := refused.Load(); n > 0 {
+		b.Fatalf("%d of %d conversations were refused: the queue's 1,000 places filled up, so the server routes fewer a second than arrive (%.0f/s)",
+			n, b.N, float64(len(offered))/last.Sub(first).Seconds())
+	}
 }

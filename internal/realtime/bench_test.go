@@ -114,15 +114,27 @@ type parleyProcess struct {
 // startParley builds and runs `parley demo` on a free port with limits raised for load.
 func startParley(b *testing.B, extra ...string) *parleyProcess {
 	b.Helper()
-	dir := b.TempDir()
-	bin := filepath.Join(dir, "parley")
+	return runParley(b, buildParley(b), extra...)
+}
+
+// buildParley builds the parley binary into the benchmark's temporary directory.
+func buildParley(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "parley")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/parley").CombinedOutput(); err != nil {
 		b.Fatalf("build: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, append([]string{"demo", "--http-addr", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "data"), "--log-level", "warn",
+	return bin
+}
+
+// runParley runs one `parley demo` node from bin, with its own data folder, free ports and TURN off (several nodes
+// may run side by side; no benchmark here relays a call).
+func runParley(b *testing.B, bin string, extra ...string) *parleyProcess {
+	b.Helper()
+	cmd := exec.Command(bin, append([]string{"demo", "--http-addr", "127.0.0.1:0", "--data-dir", filepath.Join(b.TempDir(), "data"), "--log-level", "warn",
 		"--media-udp-port", "0", "--media-tcp-port", "0"}, extra...)...)
 	cmd.Env = append(os.Environ(), "PARLEY_REALTIME_SITE_RATE=1000000", "PARLEY_REALTIME_SITE_BURST=1000000",
-		"PARLEY_REALTIME_CONN_RATE=100000", "PARLEY_REALTIME_CONN_BURST=100000")
+		"PARLEY_REALTIME_CONN_RATE=100000", "PARLEY_REALTIME_CONN_BURST=100000", "PARLEY_TURN_ENABLED=false")
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
