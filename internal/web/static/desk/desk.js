@@ -103,7 +103,10 @@ class Desk {
       // After every (re)connect: the list may have missed conversations while the socket was down.
       this.#list.load();
     });
-    c.on('presence', (p) => this.#presence.apply(p));
+    c.on('presence', (p) => {
+      this.#presence.apply(p);
+      this.#supervisor?.changed();
+    });
     c.on('offer', (offer) => this.#offers.add(offer));
     c.on('offer.ended', (d) => this.#offers.end(d));
     c.on('event', (ev) => {
@@ -123,6 +126,7 @@ class Desk {
     c.on('conversation', (summary) => {
       this.#list.upsert(summary);
       this.#view.applySummary(summary);
+      this.#supervisor?.changed();
     });
     c.on('typing', (d) => this.#view.applyTyping(d));
     c.on('close', ({ wasOpen }) => wasOpen || this.#checkSession());

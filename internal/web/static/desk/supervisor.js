@@ -1,17 +1,22 @@
 // The supervisor panel: each routing group's queue and agents at a glance (GET /api/supervisor/stats, docs/api.md).
-// It is polled every 5 seconds, only while the panel is open and the desk's tab is visible.
+// It is polled every 5 seconds, only while the panel is open and the desk's tab is visible, and soon after the desk
+// hears of a change the figures count (a conversation's routing state, an agent's presence).
 
 import { h } from '/static/shared/dom.js';
 import { get } from '/static/shared/api.js';
 import { storage } from '/static/shared/storage.js';
 
 const POLL_MS = 5000;
+const SOON_MS = 300; // after a change: long enough to take a burst of changes in one request
 const OPEN_KEY = 'parley.desk.supervisor.open';
 const AGENT_STATUSES = [['available', 'available'], ['away', 'away'], ['offline', 'offline'], ['not_responding', 'not responding']];
 
 export class SupervisorPanel {
   #body;
   #timer = null;
+  #dueAt = 0;
+  #polling = false;
+  #changedWhilePolling = false;
   #stopped = false;
 
   constructor() {
@@ -36,6 +41,12 @@ export class SupervisorPanel {
     document.removeEventListener('visibilitychange', this.#onVisibility);
   }
 
+  // changed brings the next poll forward: something the figures count has just changed.
+  changed() {
+    if (this.#polling) this.#changedWhilePolling = true;
+    else if (this.#timer !== null && this.#dueAt - Date.now() > SOON_MS) this.#schedule(SOON_MS);
+  }
+
   #onVisibility = () => this.#schedule(0);
 
   #visible() {
@@ -45,10 +56,15 @@ export class SupervisorPanel {
   #schedule(delay) {
     clearTimeout(this.#timer);
     this.#timer = null;
-    if (this.#visible()) this.#timer = setTimeout(() => this.#poll(), delay);
+    if (!this.#visible()) return;
+    this.#dueAt = Date.now() + delay;
+    this.#timer = setTimeout(() => this.#poll(), delay);
   }
 
   async #poll() {
+    this.#timer = null;
+    this.#polling = true;
+    this.#changedWhilePolling = false;
     try {
       const { groups } = await get('/api/supervisor/stats');
       this.#render(groups || []);
@@ -60,8 +76,10 @@ export class SupervisorPanel {
         return;
       }
       this.#body.replaceChildren(h('p', { class: 'supervisor__message', text: `The figures could not be loaded: ${err.message}` }));
+    } finally {
+      this.#polling = false;
     }
-    this.#schedule(POLL_MS);
+    this.#schedule(this.#changedWhilePolling ? SOON_MS : POLL_MS);
   }
 
   #render(groups) {
