@@ -86,6 +86,11 @@ func TestWaitingRoomUntilTheAgentIsFree(t *testing.T) {
 	second.waitFor("the waiting room", visible(byTestID(widgetDoc, "waiting-room")))
 	second.waitFor("position 1", byTestID(widgetDoc, "queue-position")+".innerText.includes('1')")
 	second.waitFor("an estimated wait", visible(byTestID(widgetDoc, "eta"))+" && "+byTestID(widgetDoc, "eta")+".dataset.bucket !== 'unknown'")
+	// Ana supervises the group: her desk's panel counts the visitor waiting, herself available, and the handling
+	// time of the chats she ended before.
+	agent.waitFor("the panel counts one visitor waiting", supervisorStat("waiting")+" === '1'")
+	agent.waitFor("the panel counts Ana available", supervisorStat("agents")+".startsWith('1 available')")
+	agent.waitFor("the panel shows a handling time", supervisorStat("avg_handling")+" !== '—'")
 
 	// 3. Ana ends the first conversation.
 	agent.click(fmt.Sprintf("[...document.querySelectorAll('[data-testid=\"conversation-item\"]')].find(i => i.innerText.includes(%q))", "my order"))
@@ -99,4 +104,10 @@ func TestWaitingRoomUntilTheAgentIsFree(t *testing.T) {
 	agent.typeInto(byTestID("document", "message-input"), "Hello, I'm here now!")
 	agent.click(byTestID("document", "send-message"))
 	second.waitFor("the reply arrives", hasMessage(widgetDoc, "agent", "I'm here now"))
+	agent.waitFor("the panel counts nobody waiting", supervisorStat("waiting")+" === '0'")
+}
+
+// supervisorStat is an expression for the text of one figure of the desk's supervisor panel ("" while it loads).
+func supervisorStat(key string) string {
+	return fmt.Sprintf("(document.querySelector('[data-testid=\"supervisor-panel\"] [data-stat=%q] dd')?.innerText ?? '')", key)
 }
