@@ -61,6 +61,9 @@ type conn struct {
 	badFrames int    // consecutive bad frames; reader only
 }
 
+// requestTimeout bounds one request's work, which the socket closing doesn't stop.
+const requestTimeout = 30 * time.Second
+
 func (h *Hub) newConn(ws *websocket.Conn, role string, resume map[string]int64) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
 	now := h.now()
@@ -164,7 +167,12 @@ func (c *conn) reader() {
 			c.bad(env.ID, perr(CodeHelloRequired, "hello was already received"))
 			continue
 		}
-		ack, err := c.h.request(c.ctx, c, env, now)
+		// A request once read is carried out whole, even if the socket goes meanwhile (a write to it fails, the
+		// client leaves, the server shuts down): stopping halfway would leave, say, a conversation ended whose
+		// routing request still holds the agent.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), requestTimeout)
+		ack, err := c.h.request(rctx, c, env, now)
+		cancel()
 		if err != nil {
 			var pe *protoError
 			if !errors.As(err, &pe) {

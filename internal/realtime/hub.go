@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -106,7 +107,11 @@ func (h *Hub) track(c *conn, open bool) {
 	}
 }
 
-// Shutdown closes every socket with code 4000, so clients reconnect (to another node, or to this one restarted).
+// shutdownWait bounds how long Shutdown waits for the requests under way on the sockets it closed.
+const shutdownWait = 10 * time.Second
+
+// Shutdown closes every socket with code 4000, so clients reconnect (to another node, or to this one restarted),
+// and waits for the requests they had under way to finish, so they don't meet a closed store.
 func (h *Hub) Shutdown() {
 	h.mu.Lock()
 	conns := make([]*conn, 0, len(h.conns))
@@ -120,6 +125,16 @@ func (h *Hub) Shutdown() {
 		go func() { defer wg.Done(); c.close(DisconnectShutdown, "server shutting down") }()
 	}
 	wg.Wait()
+	// A connection is untracked when its reader returns, which it does once its request, if any, is done.
+	for deadline := time.Now().Add(shutdownWait); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		h.mu.Lock()
+		running := slices.ContainsFunc(conns, func(c *conn) bool { _, ok := h.conns[c]; return ok })
+		h.mu.Unlock()
+		if !running {
+			return
+		}
+	}
+	h.log.Warn("shutdown: requests still under way after " + shutdownWait.String())
 }
 
 // accept upgrades the request. Origins are checked by the caller before, so the library's own check is off.

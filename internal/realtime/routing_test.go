@@ -6,6 +6,7 @@ import (
 
 	"github.com/parley/parley/internal/apptest"
 	"github.com/parley/parley/internal/demo"
+	"github.com/parley/parley/internal/store"
 )
 
 type queueView struct {
@@ -144,5 +145,41 @@ func TestOfferDeadlineSurvivesAServerRestart(t *testing.T) {
 	ana2.Do("GET", "/api/auth/me", nil, &me)
 	if p, _ := env.Store.AgentPresence(t.Context(), me.Account.ID); p.Chat != "not_responding" {
 		t.Fatalf("Ana missed the offer but is %s", p.Chat)
+	}
+}
+
+// A request the server has read is carried out even if its socket goes at once: an agent who ends a conversation
+// and closes the desk straight away still has it ended, its routing request closed and the slot freed. The
+// server's writes to the closed socket fail while the end is under way, which must not cut the end short.
+func TestEndIsCarriedOutWhenTheSocketGoesAtOnce(t *testing.T) {
+	env := apptest.Start(t, nil)
+	for i := range 20 {
+		ana := deskOnline(t, env, demo.AnaEmail)
+		v := visitor(t, env, env.VisitorToken(t), nil)
+		conv := send(t, v, "m", map[string]any{"client_msg_id": "m", "body": "hello"}).ConversationID
+		for e := nextEvent(t, ana); e.ConversationID != conv || e.Type != "assigned"; e = nextEvent(t, ana) {
+		}
+		ana.Send("conversation.end", "end", map[string]any{"conversation_id": conv})
+		ana.WS.CloseNow()
+		v.WS.CloseNow()
+
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			c, err := env.Store.Conversation(t.Context(), conv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := env.Store.LatestRequest(t.Context(), conv, store.ChannelChat)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Status == store.StatusClosed && r.State == store.RequestClosed {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: conversation %s is %s and its request %s", i, conv, c.Status, r.State)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }
