@@ -137,7 +137,26 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /demo/", s.demoPage)
 	mux.HandleFunc("GET /demo/bot/", s.demoBotPage)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/desk/", http.StatusFound) })
-	return s.recoverer(s.securityHeaders(mux))
+	return s.recoverer(s.securityHeaders(carriedOut(mux)))
+}
+
+// changeTimeout bounds a request that changes something, which the client's leaving doesn't stop.
+const changeTimeout = 30 * time.Second
+
+// carriedOut gives each request that changes something (any method but GET, HEAD and OPTIONS) a context the
+// client's leaving doesn't cancel: once read, it is done whole. A bot's transfer cut off halfway by its HTTP
+// client's timeout would leave the conversation neither with the bot nor in the queue. Reads stop with the client.
+func carriedOut(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), changeTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
