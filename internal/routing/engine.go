@@ -62,6 +62,7 @@ type Engine struct {
 	// changed meanwhile and need one more pass.
 	refreshing, refreshAgain map[queueKey]bool
 	stale                    chan queueKey // queues that changed during their last refresh, for Run
+	settledAt                time.Time     // when Tick last looked for conversations closed without their requests settled
 }
 
 // New builds an engine.
@@ -129,6 +130,9 @@ func (e *Engine) Tick(ctx context.Context) error {
 			e.announceVideo(ctx, g)
 		}
 	}
+	if err := e.settleClosed(ctx, now); err != nil {
+		return err
+	}
 	queues, err := e.st.QueuedGroups(ctx)
 	if err != nil {
 		return err
@@ -137,6 +141,38 @@ func (e *Engine) Tick(ctx context.Context) error {
 		e.dispatch(ctx, gc[0], gc[1])
 	}
 	e.flushVideo(ctx)
+	return nil
+}
+
+// settleEvery is how often Tick looks for conversations closed without their requests settled.
+const settleEvery = 30 * time.Second
+
+// settleClosed settles, every settleEvery, the requests of conversations that closed, and of calls that ended,
+// without it: an end stopped halfway (the process stopped, or the database failed the second step) would otherwise
+// keep the agent's video slot or the request's place for good. They are settled as of the time of the end.
+func (e *Engine) settleClosed(ctx context.Context, now time.Time) error {
+	e.mu.Lock()
+	due := now.Sub(e.settledAt) >= settleEvery
+	if due {
+		e.settledAt = now
+	}
+	e.mu.Unlock()
+	if !due {
+		return nil
+	}
+	left, err := e.st.UnsettledRequests(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range left {
+		e.log.Warn("settling routing left live by an end cut short", slog.String("conversation_id", u.ConversationID),
+			slog.String("channel", u.Channel))
+		if u.Channel == "" {
+			e.settle(ctx, u.ConversationID, u.At)
+		} else {
+			e.endVideoAt(ctx, u.ConversationID, store.RequestCancelled, "call_ended", u.At)
+		}
+	}
 	return nil
 }
 
@@ -307,7 +343,12 @@ func (e *Engine) Leave(ctx context.Context, visitorID, convID string) error {
 
 // Ended settles the routing of a closed conversation: the agent's slot frees up and the queue moves.
 func (e *Engine) Ended(ctx context.Context, convID string) {
-	ds, err := e.st.EndConversationRequests(ctx, convID, e.now())
+	e.settle(ctx, convID, e.now())
+}
+
+// settle settles the requests of a conversation that closed at closedAt.
+func (e *Engine) settle(ctx context.Context, convID string, closedAt time.Time) {
+	ds, err := e.st.EndConversationRequests(ctx, convID, closedAt)
 	if err != nil {
 		e.log.Error("end conversation requests", slog.String("conversation_id", convID), slog.Any("error", err))
 		return

@@ -502,3 +502,89 @@ func TestVideoAvailabilityFollowsPresenceAndTheQueue(t *testing.T) {
 		}
 	})
 }
+
+// An end that stopped halfway (the conversation closed, its request still assigned: the process stopped between
+// the two) is settled by the engine's tick, as of when the conversation closed: the agent's video slot frees up.
+func TestAnEndCutShortIsSettledByTheTick(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, 1, 3, nil)
+		h.available(0, store.ChannelChat)
+		c := h.conv(h.visitor())
+		if c.AgentID == "" {
+			t.Fatal("the conversation was not assigned")
+		}
+		h.clk.Add(2 * time.Minute)
+		closedAt := h.clk.Now()
+		if _, err := st.EndConversation(h.ctx, c.ID, c.AgentID, "Agent", closedAt); err != nil {
+			t.Fatal(err)
+		}
+		// No h.e.Ended: the process stopped here.
+		if v, err := st.RoutingViolations(h.ctx, h.clk.Now(), time.Second); err != nil || len(v) != 1 {
+			t.Fatalf("the invariants see %v (%v), want the live request of a closed conversation", v, err)
+		}
+		h.clk.Add(time.Minute)
+		h.tick()
+		r := h.request(c)
+		if r.State != store.RequestClosed || !r.EndedAt.Equal(closedAt) {
+			t.Fatalf("after the tick the request is %s, ended at %v; want closed at %v", r.State, r.EndedAt, closedAt)
+		}
+		if v, err := st.RoutingViolations(h.ctx, h.clk.Now(), time.Second); err != nil || len(v) != 0 {
+			t.Fatalf("violations after the tick: %v %v", v, err)
+		}
+		a, err := st.GroupAverages(h.ctx, h.group.ID, store.ChannelChat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.AHT != 2*time.Minute {
+			t.Fatalf("the handling time counted is %v, want the 2 minutes to the close", a.AHT)
+		}
+	})
+}
+
+// A call that ended without its video request settled (the process stopped in between) gives the agent's video slot
+// back at the engine's tick, and the chat goes on.
+func TestACallEndCutShortIsSettledByTheTick(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, 1, 3, nil)
+		h.available(0, store.ChannelVideo)
+		c := h.visitor()
+		call, err := st.CreateCall(h.ctx, c.ID, c.VisitorID, h.clk.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.e.EnqueueVideo(h.ctx, c, func(reqID string) {
+			if err := st.LinkCallRequest(h.ctx, call.ID, reqID); err != nil {
+				t.Fatal(err)
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.e.Accept(h.ctx, h.agents[0].ID, h.offers(0)[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		h.clk.Add(3 * time.Minute)
+		endedAt := h.clk.Now()
+		if _, _, _, err := st.EndCall(h.ctx, call.ID, "agent", "hangup", "", endedAt); err != nil {
+			t.Fatal(err)
+		}
+		// No h.e.EndVideo: the process stopped here, and the agent looks busy with video for good.
+		if v, err := st.RoutingViolations(h.ctx, h.clk.Now(), time.Second); err != nil || len(v) != 1 {
+			t.Fatalf("the invariants see %v (%v), want the live video request of an ended call", v, err)
+		}
+		h.clk.Add(time.Minute)
+		h.tick()
+		r, err := st.LatestRequest(h.ctx, c.ID, store.ChannelVideo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.State != store.RequestClosed || !r.EndedAt.Equal(endedAt) {
+			t.Fatalf("after the tick the video request is %s, ended at %v; want closed at %v", r.State, r.EndedAt, endedAt)
+		}
+		if h.conv(c).Status != store.StatusOpen {
+			t.Fatal("settling the call closed the conversation")
+		}
+		if v, err := st.RoutingViolations(h.ctx, h.clk.Now(), time.Second); err != nil || len(v) != 0 {
+			t.Fatalf("violations after the tick: %v %v", v, err)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package routing
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/parley/parley/internal/notify"
 	"github.com/parley/parley/internal/store"
@@ -35,7 +36,12 @@ func (e *Engine) EnqueueVideo(ctx context.Context, c store.Conversation, created
 // EndVideo settles the conversation's video request when its call ends: the agent's capacity comes back, or, while
 // it still waited, it leaves the queue (reason says why: "visitor_left", "call_ended"). The chat goes on.
 func (e *Engine) EndVideo(ctx context.Context, convID, waitingState, reason string) {
-	ds, err := e.st.EndChannelRequests(ctx, convID, store.ChannelVideo, waitingState, reason, e.now())
+	e.endVideoAt(ctx, convID, waitingState, reason, e.now())
+}
+
+// endVideoAt is EndVideo for a call that ended at.
+func (e *Engine) endVideoAt(ctx context.Context, convID, waitingState, reason string, at time.Time) {
+	ds, err := e.st.EndChannelRequests(ctx, convID, store.ChannelVideo, waitingState, reason, at)
 	if err != nil {
 		e.log.Error("end video requests", slog.String("conversation_id", convID), slog.Any("error", err))
 		return

@@ -15,6 +15,7 @@ import (
 //     agent is the conversation's agent; a request has at most one accepted offer.
 //   - No offer rings past its deadline plus slack.
 //   - Every request is in a known state, and a pending offer belongs to an offered request.
+//   - A closed conversation, or an ended call, has no request still queued, offered or assigned.
 func (s *Store) RoutingViolations(ctx context.Context, now time.Time, slack time.Duration) ([]string, error) {
 	checks := []struct {
 		what  string
@@ -41,6 +42,10 @@ func (s *Store) RoutingViolations(ctx context.Context, now time.Time, slack time
 			WHERE o.state = 'pending' AND r.state <> 'offered'`, nil},
 		{"request in an unknown state", `SELECT id FROM routing_requests WHERE state NOT IN
 			('queued', 'offered', 'assigned', 'closed', 'refused', 'abandoned', 'expired', 'cancelled')`, nil},
+		{"live request of a closed conversation", `SELECT r.id FROM routing_requests r JOIN conversations c ON c.id = r.conversation_id
+			WHERE r.state IN ('queued', 'offered', 'assigned') AND c.status = 'closed'`, nil},
+		{"live video request of an ended call", `SELECT r.id FROM routing_requests r JOIN calls k ON k.request_id = r.id
+			WHERE r.channel = 'video' AND r.state IN ('queued', 'offered', 'assigned') AND k.ended_at > 0`, nil},
 		{"offered request with nothing ringing", `SELECT r.id FROM routing_requests r WHERE r.state = 'offered' AND NOT EXISTS
 			(SELECT 1 FROM offers o WHERE o.request_id = r.id AND o.state = 'pending')`, nil},
 	}

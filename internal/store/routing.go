@@ -1061,6 +1061,32 @@ func (s *Store) EndConversationRequests(ctx context.Context, convID string, now 
 	return s.endRequests(ctx, convID, "", RequestCancelled, "conversation_ended", now)
 }
 
+// Unsettled is routing left live after what it served ended: the requests of a conversation that closed
+// (Channel empty: all of its requests), or the video request of a call that ended (Channel "video"). At is when
+// that happened.
+type Unsettled struct {
+	ConversationID string
+	Channel        string
+	At             time.Time
+}
+
+// UnsettledRequests lists what an end stopped halfway left live: a conversation closed, or a call ended, while a
+// request of theirs is still queued, offered or assigned (the process stopped between the two steps, or the
+// database failed the second).
+func (s *Store) UnsettledRequests(ctx context.Context) ([]Unsettled, error) {
+	rows, err := s.q().query(ctx, `SELECT DISTINCT c.id, '', c.closed_at FROM routing_requests r JOIN conversations c ON c.id = r.conversation_id
+		WHERE r.state IN ('queued', 'offered', 'assigned') AND c.status = ?
+		UNION SELECT r.conversation_id, r.channel, k.ended_at FROM routing_requests r JOIN calls k ON k.request_id = r.id
+		WHERE r.channel = ? AND r.state IN ('queued', 'offered', 'assigned') AND k.ended_at > 0`, StatusClosed, ChannelVideo)
+	return scanAll(rows, err, func(rows interface{ Scan(...any) error }) (Unsettled, error) {
+		var u Unsettled
+		var at sql.NullInt64
+		err := rows.Scan(&u.ConversationID, &u.Channel, &at)
+		u.At = fromMS(at.Int64)
+		return u, err
+	})
+}
+
 // EndChannelRequests settles a conversation's requests on one channel, as EndConversationRequests does: a video
 // call that ended while the chat goes on. A request still waiting ends in waitingState with reason.
 func (s *Store) EndChannelRequests(ctx context.Context, convID, channel, waitingState, reason string, now time.Time) ([]Decision, error) {
