@@ -108,6 +108,8 @@ type QueueView struct {
 type ETAView struct {
 	Bucket  string `json:"bucket"`
 	Seconds *int   `json:"seconds,omitempty"`
+	// Reason says why the wait is unknown when it is because nobody is available on the channel: "no_agent".
+	Reason string `json:"reason,omitempty"`
 }
 
 // Notifier publishes notices.

@@ -94,7 +94,7 @@ func sameQueueView(a, b notify.QueueView) bool {
 	if a.State != b.State || a.Position != b.Position || a.Reason != b.Reason || (a.ETA == nil) != (b.ETA == nil) {
 		return false
 	}
-	return a.ETA == nil || a.ETA.Bucket == b.ETA.Bucket
+	return a.ETA == nil || (a.ETA.Bucket == b.ETA.Bucket && a.ETA.Reason == b.ETA.Reason)
 }
 
 func isFinal(state string) bool {
@@ -171,6 +171,9 @@ func (e *Engine) eta(ctx context.Context, r store.Request, k int, c store.Capaci
 		}
 	}
 	v := &notify.ETAView{Bucket: bucket}
+	if c.Online == 0 {
+		v.Reason = "no_agent" // the widget then offers to leave a message meanwhile
+	}
 	if ok {
 		secs := int(d.Seconds())
 		v.Seconds = &secs

@@ -40,8 +40,9 @@ func TestNobodyAvailableQueuesAndTheFullQueueRefuses(t *testing.T) {
 		h := newHarness(t, st, 1, 1, func(g *store.Group) { g.QueuePlaces = 2 })
 		a, b := h.visitor(), h.visitor()
 		c := h.visitor()
-		if v := h.queueView(a); v.State != store.RequestQueued || v.Position != 1 || v.ETA == nil || v.ETA.Bucket != Unknown {
-			t.Fatalf("first visitor told %+v, want position 1 with an unknown wait", v)
+		if v := h.queueView(a); v.State != store.RequestQueued || v.Position != 1 || v.ETA == nil || v.ETA.Bucket != Unknown ||
+			v.ETA.Reason != "no_agent" {
+			t.Fatalf("first visitor told %+v, want position 1 with a wait unknown because nobody is available", v)
 		}
 		if v := h.queueView(b); v.Position != 2 {
 			t.Fatalf("second visitor told %+v", v)
@@ -54,8 +55,8 @@ func TestNobodyAvailableQueuesAndTheFullQueueRefuses(t *testing.T) {
 		if h.conv(a).AgentID != h.agents[0].ID || h.conv(b).AgentID != "" {
 			t.Fatal("the first in line was not served first")
 		}
-		if v := h.queueView(b); v.State != store.RequestQueued || v.Position != 1 {
-			t.Fatalf("second visitor told %+v, want position 1", v)
+		if v := h.queueView(b); v.State != store.RequestQueued || v.Position != 1 || v.ETA == nil || v.ETA.Reason != "" {
+			t.Fatalf("second visitor told %+v, want position 1, and someone available (too little history to estimate)", v)
 		}
 	})
 }
