@@ -111,3 +111,32 @@ func TestWaitingRoomUntilTheAgentIsFree(t *testing.T) {
 func supervisorStat(key string) string {
 	return fmt.Sprintf("(document.querySelector('[data-testid=\"supervisor-panel\"] [data-stat=%q] dd')?.innerText ?? '')", key)
 }
+
+// With nobody available, the waiting room says so instead of "we can't estimate", and offers to leave a message
+// while keeping the place in line: the visitor leaves an e-mail address and a message, and when Ana comes online
+// she gets the conversation, with the address to answer.
+func TestNobodyAvailableOffersAMessageWhileWaiting(t *testing.T) {
+	env := apptest.Start(t, nil)
+	browser := newBrowser(t)
+	visitor, agent := newTab(t, browser, "visitor"), newTab(t, browser, "Ana")
+
+	startChat(visitor, env.URL, "Do you deliver to Lyon?")
+	eta := byTestID(widgetDoc, "eta")
+	visitor.waitFor("the waiting room says nobody is available", visible(eta)+" && "+eta+".dataset.reason === 'no_agent' && "+
+		eta+".innerText.includes('Nobody is available')")
+	visitor.click(byTestID(widgetDoc, "leave-message-open"))
+	visitor.typeInto(byTestID(widgetDoc, "leave-message-email"), "client@example.com")
+	visitor.typeInto(byTestID(widgetDoc, "leave-message-body"), "Please answer by e-mail about delivery.")
+	visitor.click(byTestID(widgetDoc, "leave-message-submit"))
+	visitor.waitFor("thanks for the message", visible(byTestID(widgetDoc, "leave-message-thanks"))+" && "+
+		byTestID(widgetDoc, "leave-message-thanks")+".innerText.includes('client@example.com')")
+	visitor.waitFor("the visitor keeps the place in line", visible(byTestID(widgetDoc, "queue-position")))
+	visitor.waitFor("the message is in the chat", hasMessage(widgetDoc, "visitor", "about delivery"))
+
+	loginDesk(agent, env.URL, demo.AnaEmail)
+	visitor.waitFor("Ana joins", hasMessage(widgetDoc, "system", "Ana"))
+	visitor.waitFor("the waiting room closes", "!("+visible(byTestID(widgetDoc, "waiting-room"))+")")
+	agent.click(fmt.Sprintf("[...document.querySelectorAll('[data-testid=\"conversation-item\"]')].find(i => i.innerText.includes(%q))", "delivery"))
+	agent.waitFor("Ana sees the address to answer", byTestID("document", "contact-email")+"?.innerText === 'client@example.com'")
+	agent.waitFor("and the message", hasMessage("document", "visitor", "about delivery"))
+}

@@ -1,7 +1,8 @@
 // WaitingRoom: what the visitor sees while the distribution engine looks for an agent (docs/protocol.md, QUEUE). It
 // sits in the chatbox above the input, and the chat keeps working meanwhile:
 //   queued    "You are number N in line" and an honest estimated wait (a bucket, or "we can't estimate"), with
-//             "Leave the queue";
+//             "Leave the queue"; when nobody is available (eta.reason "no_agent"), it says so and offers to leave a
+//             message while keeping the place in line;
 //   offered   "Connecting you to an agent…" (for a video call: the agent's desk is ringing, and the visitor may still
 //             leave);
 //   refused, expired   nobody can answer now: stay in the chat, or leave a message (an e-mail address to answer).
@@ -23,6 +24,8 @@ export class WaitingRoom {
   #eta;
   #roomText;
   #leave;
+  #messageLink;
+  #formOpen = false; // the visitor opened the message form while waiting with nobody available
   #busy;
   #busyTitle;
   #busyText;
@@ -53,9 +56,11 @@ export class WaitingRoom {
         this.#leave.disabled = false;
       }
     });
+    this.#messageLink = h('button', { type: 'button', class: 'link-button', testid: 'leave-message-open', hidden: true,
+      onclick: () => this.#openForm(true) }, t('busy.leave_message'));
     this.#room = h('div', { class: 'waiting-room', testid: 'waiting-room', role: 'status', hidden: true },
       h('span', { class: 'waiting-room__pulse', 'aria-hidden': 'true' }),
-      h('div', { class: 'waiting-room__body' }, this.#position, this.#eta, this.#roomText, this.#leave));
+      h('div', { class: 'waiting-room__body' }, this.#position, this.#eta, this.#roomText, this.#messageLink, this.#leave));
 
     this.#email = field({ label: t('busy.email'), name: 'email', type: 'email', required: true, autocomplete: 'email',
       testid: 'leave-message-email', placeholder: t('busy.email_placeholder') });
@@ -66,8 +71,9 @@ export class WaitingRoom {
     this.#form = h('form', { class: 'busy__form', testid: 'leave-message-form', novalidate: true, 'aria-label': t('busy.leave_message') },
       this.#email.element, this.#body.element, this.#formMessage.element,
       h('div', { class: 'busy__actions' },
-        h('button', { type: 'button', class: 'button button--secondary', testid: 'stay-in-chat', onclick: () => onDismiss(this.#view.state) },
-          t('busy.stay')),
+        h('button', { type: 'button', class: 'button button--secondary', testid: 'stay-in-chat',
+          onclick: () => (this.#formOpen ? this.#openForm(false) : onDismiss(this.#view.state)) },
+        t('busy.stay')),
         this.#submit));
     this.#form.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -96,6 +102,8 @@ export class WaitingRoom {
     const t = this.#t;
 
     const waiting = state === 'queued' || state === 'offered' || (state === 'abandoned' && view.leftQueue);
+    const noAgent = state === 'queued' && view.eta?.reason === 'no_agent';
+    if (!noAgent) this.#formOpen = false;
     this.#room.hidden = !waiting;
     this.#room.dataset.state = state || '';
     this.#position.hidden = state !== 'queued';
@@ -107,7 +115,8 @@ export class WaitingRoom {
       this.#position.textContent = view.position > 0 ? t('queue.position', { n: view.position }) : t('queue.in_line');
       const bucket = view.eta && view.eta.bucket;
       this.#eta.dataset.bucket = ETA_KEYS[bucket] ? bucket : 'unknown';
-      this.#eta.textContent = t(ETA_KEYS[bucket] || 'queue.eta_unknown');
+      this.#eta.dataset.reason = noAgent ? 'no_agent' : '';
+      this.#eta.textContent = t(noAgent ? 'queue.eta_no_agent' : ETA_KEYS[bucket] || 'queue.eta_unknown');
     } else {
       const offered = view.video ? 'queue.ringing_video' : 'queue.connecting';
       this.#roomText.textContent = t(state === 'offered' ? offered : 'queue.left');
@@ -115,7 +124,9 @@ export class WaitingRoom {
 
     const busyState = state === 'refused' || state === 'expired';
     const showThanks = Boolean(contactEmail) && dismissed !== 'thanks' && state !== 'assigned';
-    const showOffer = !contactEmail && busyState && dismissed !== state;
+    const waitingOffer = noAgent && this.#formOpen;
+    const showOffer = !contactEmail && ((busyState && dismissed !== state) || waitingOffer);
+    this.#messageLink.hidden = !noAgent || waitingOffer || Boolean(contactEmail);
     this.#busy.hidden = !showThanks && !showOffer;
     this.#busy.dataset.state = state || '';
     this.#busyTitle.hidden = !showOffer;
@@ -123,10 +134,17 @@ export class WaitingRoom {
     this.#form.hidden = !showOffer;
     this.#thanks.hidden = !showThanks;
     if (showOffer) {
-      this.#busyTitle.textContent = t(state === 'expired' ? 'busy.title_expired' : 'busy.title_refused');
-      this.#busyText.textContent = t('busy.text');
+      this.#busyTitle.textContent = t(waitingOffer ? 'busy.title_waiting' : state === 'expired' ? 'busy.title_expired' : 'busy.title_refused');
+      this.#busyText.textContent = t(waitingOffer ? 'busy.text_waiting' : 'busy.text');
     }
     if (showThanks) this.#thanksText.textContent = t('busy.thanks', { email: contactEmail });
+  }
+
+  // openForm opens or closes the message form offered while waiting with nobody available.
+  #openForm(open) {
+    this.#formOpen = open;
+    this.render(this.#view);
+    if (open) this.#email.input.focus();
   }
 
   async #sendMessage(onLeaveMessage) {
