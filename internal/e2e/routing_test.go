@@ -140,3 +140,25 @@ func TestNobodyAvailableOffersAMessageWhileWaiting(t *testing.T) {
 	agent.waitFor("Ana sees the address to answer", byTestID("document", "contact-email")+"?.innerText === 'client@example.com'")
 	agent.waitFor("and the message", hasMessage("document", "visitor", "about delivery"))
 }
+
+// A group without a queue refuses a visitor when nobody is free: the widget says so and offers the message form;
+// "Stay in the chat" closes it and the chat goes on.
+func TestARefusedVisitorMayStayInTheChat(t *testing.T) {
+	env := apptest.Start(t, nil)
+	env.SetGroup(t, map[string]any{"queue_places": 0})
+	visitor := newTab(t, newBrowser(t), "visitor")
+
+	startChat(visitor, env.URL, "Is the walnut chair in stock?")
+	busy := byTestID(widgetDoc, "busy-panel")
+	visitor.waitFor("the widget says nobody can answer now", visible(busy)+" && "+busy+".dataset.state === 'refused' && "+
+		visible(byTestID(widgetDoc, "leave-message-form")))
+	// One click, in the page: the button hides its own panel, so a click retried after a slow first attempt (see
+	// tab.click) would find nothing left to click.
+	stay := byTestID(widgetDoc, "stay-in-chat")
+	visitor.waitFor("stay-in-chat is usable", usable(stay))
+	eval[bool](visitor, "("+stay+").click(), true")
+	visitor.waitFor("the panel closes", "!("+visible(busy)+")")
+	visitor.typeInto(byTestID(widgetDoc, "message-input"), "I'll wait here then")
+	visitor.click(byTestID(widgetDoc, "send-message"))
+	visitor.waitFor("the chat goes on", hasMessage(widgetDoc, "visitor", "I'll wait here then"))
+}
