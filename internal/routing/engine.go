@@ -62,7 +62,7 @@ type Engine struct {
 	// changed meanwhile and need one more pass.
 	refreshing, refreshAgain map[queueKey]bool
 	stale                    chan queueKey // queues that changed during their last refresh, for Run
-	settledAt                time.Time     // when Tick last looked for conversations closed without their requests settled
+	settledAt                time.Time     // when Tick last looked for routing left live by an end cut short
 }
 
 // New builds an engine.
@@ -144,7 +144,7 @@ func (e *Engine) Tick(ctx context.Context) error {
 	return nil
 }
 
-// settleEvery is how often Tick looks for conversations closed without their requests settled.
+// settleEvery is how often Tick looks for routing left live by an end cut short.
 const settleEvery = 30 * time.Second
 
 // settleClosed settles, every settleEvery, the requests of conversations that closed, and of calls that ended,
