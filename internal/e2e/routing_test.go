@@ -152,11 +152,7 @@ func TestARefusedVisitorMayStayInTheChat(t *testing.T) {
 	busy := byTestID(widgetDoc, "busy-panel")
 	visitor.waitFor("the widget says nobody can answer now", visible(busy)+" && "+busy+".dataset.state === 'refused' && "+
 		visible(byTestID(widgetDoc, "leave-message-form")))
-	// One click, in the page: the button hides its own panel, so a click retried after a slow first attempt (see
-	// tab.click) would find nothing left to click.
-	stay := byTestID(widgetDoc, "stay-in-chat")
-	visitor.waitFor("stay-in-chat is usable", usable(stay))
-	eval[bool](visitor, "("+stay+").click(), true")
+	visitor.click(byTestID(widgetDoc, "stay-in-chat"))
 	visitor.waitFor("the panel closes", "!("+visible(busy)+")")
 	visitor.typeInto(byTestID(widgetDoc, "message-input"), "I'll wait here then")
 	visitor.click(byTestID(widgetDoc, "send-message"))
