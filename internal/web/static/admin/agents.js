@@ -9,6 +9,7 @@ import { loadGroups } from './groups.js';
 const ROLES = [['agent', 'Agent'], ['admin', 'Admin']];
 const ESCALATION_LABEL = 'May escalate a chat to video';
 const ESCALATION_HINT = 'Shows "Escalate to video" in the agent\'s chats: the visitor is invited into a video call with them.';
+const SUPERVISOR_HINT = 'Sees the queues and agents of their groups on the desk.';
 
 export class AgentsPanel {
   #account;
@@ -17,11 +18,13 @@ export class AgentsPanel {
   #editing = null; // the id of the agent whose edit form is open
   #tbody;
   #message;
+  #createSlot; // holds the new-agent form once the groups it offers are known
 
   constructor(account) {
     this.#account = account;
     this.#tbody = h('tbody');
     this.#message = formMessage();
+    this.#createSlot = h('div');
     this.element = h('section', { class: 'admin-section', 'aria-labelledby': 'agents-title' },
       h('div', { class: 'admin-section__header' }, h('h2', { id: 'agents-title', text: 'Agents' })),
       this.#message.element,
@@ -31,7 +34,7 @@ export class AgentsPanel {
             ['Name', 'Email', 'Role', 'Groups', 'Chat capacity', 'Status'].map((text) => h('th', { scope: 'col', text })),
             h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', text: 'Actions' })))),
           this.#tbody)),
-      this.#createForm());
+      this.#createSlot);
   }
 
   async load() {
@@ -40,6 +43,7 @@ export class AgentsPanel {
       this.#agents = agents;
       this.#groups = groups;
       this.#render();
+      this.#createSlot.replaceChildren(this.#createForm());
     } catch (err) {
       if (err.status !== 401) this.#message.error(`The agents could not be loaded: ${err.message}`);
     }
@@ -100,7 +104,7 @@ export class AgentsPanel {
       role: field({ label: 'Role', name: 'role', kind: 'select', options: ROLES, value: agent.role }),
       chat_capacity: field({ label: 'Chat capacity', name: 'chat_capacity', type: 'number', min: '1', max: '50', value: String(agent.chat_capacity ?? 3) }),
       supervisor: checkbox({ label: 'Supervisor', name: 'supervisor', checked: Boolean(agent.supervisor), testid: 'admin-agent-supervisor',
-        hint: 'Sees the queues and agents of their groups on the desk.' }),
+        hint: SUPERVISOR_HINT }),
       escalation: checkbox({ label: ESCALATION_LABEL, name: 'escalation', checked: Boolean(agent.escalation), testid: 'admin-agent-escalation',
         hint: ESCALATION_HINT }),
       group_ids: this.#groups && checkboxes({
@@ -169,6 +173,7 @@ export class AgentsPanel {
       role: field({ label: 'Role', name: 'role', kind: 'select', options: ROLES, value: 'agent' }),
       chat_capacity: field({ label: 'Chat capacity', name: 'chat_capacity', type: 'number', min: '1', max: '50', value: '3',
         hint: 'How many chats at once.' }),
+      supervisor: checkbox({ label: 'Supervisor', name: 'supervisor', testid: 'admin-new-agent-supervisor', hint: SUPERVISOR_HINT }),
       escalation: checkbox({ label: ESCALATION_LABEL, name: 'escalation', testid: 'admin-new-agent-escalation', hint: ESCALATION_HINT }),
       group_ids: this.#groups && checkboxes({
         label: 'Routing groups',
@@ -200,6 +205,7 @@ export class AgentsPanel {
         password: fields.password.input.value,
         role: fields.role.input.value,
         chat_capacity: Number(fields.chat_capacity.input.value),
+        supervisor: fields.supervisor.input.checked,
         escalation: fields.escalation.input.checked,
       };
       if (fields.group_ids) body.group_ids = fields.group_ids.values();
