@@ -158,3 +158,29 @@ func TestARefusedVisitorMayStayInTheChat(t *testing.T) {
 	visitor.click(byTestID(widgetDoc, "send-message"))
 	visitor.waitFor("the chat goes on", hasMessage(widgetDoc, "visitor", "I'll wait here then"))
 }
+
+// In a group whose chats ring, Ana (available for chat and video) lets a chat ring out: both channels are marked
+// not responding, the desk says so, and "I'm back" makes her available on both again.
+func TestAMissedOfferWaitsForTheAgentToComeBack(t *testing.T) {
+	env := apptest.Start(t, nil)
+	env.SetGroup(t, map[string]any{"chat_mode": "offer", "offer_timeout_seconds": 5})
+	browser := newBrowser(t)
+	agent, visitor := newTab(t, browser, "Ana"), newTab(t, browser, "visitor")
+
+	loginDesk(agent, env.URL, demo.AnaEmail)
+	setAvailable(agent, "video")
+	startChat(visitor, env.URL, "Is anybody there?")
+	agent.waitFor("the chat rings", visible(byTestID("document", "incoming-chat")))
+	agent.waitFor("the chat stops ringing", "!"+visible(byTestID("document", "incoming-chat")))
+
+	for _, channel := range []string{"chat", "video"} {
+		agent.waitFor(channel+" is marked not responding", byTestID("document", "presence-"+channel)+".dataset.status === 'not_responding'")
+	}
+	banner := byTestID("document", "presence-banner")
+	agent.waitFor("the desk says why nothing rings", visible(banner)+" && "+banner+".innerText.includes('not responding for chat and video')")
+	agent.click(byTestID("document", "presence-back"))
+	for _, channel := range []string{"chat", "video"} {
+		agent.waitFor(channel+" is available again", byTestID("document", "presence-"+channel)+".getAttribute('aria-pressed') === 'true'")
+	}
+	agent.waitFor("the banner is gone", "!"+visible(banner))
+}

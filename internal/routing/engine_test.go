@@ -309,6 +309,45 @@ func TestADeadlineSurvivesARestart(t *testing.T) {
 	})
 }
 
+// A missed offer marks the agent not responding on the channels they were available on, and only those: a channel
+// they were away or offline on keeps its status.
+func TestAMissedOfferLeavesAnUnusedChannelAlone(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, 2, 3, offerMode)
+		h.available(0, store.ChannelChat) // agent 0: video never turned on (offline)
+		h.available(1, store.ChannelChat)
+		h.available(1, store.ChannelVideo)
+		if _, err := h.e.SetPresence(h.ctx, h.agents[1].ID, store.ChannelVideo, store.StatusAway); err != nil {
+			t.Fatal(err)
+		}
+		h.visitor()
+		h.visitor()
+		if len(h.offers(0)) != 1 || len(h.offers(1)) != 1 {
+			t.Fatalf("offers: %+v and %+v", h.offers(0), h.offers(1))
+		}
+		h.clk.Add(31 * time.Second)
+		h.tick()
+		for i, want := range []store.Presence{
+			{Chat: store.StatusNotResponding, Video: store.StatusOffline},
+			{Chat: store.StatusNotResponding, Video: store.StatusAway},
+		} {
+			p, err := st.AgentPresence(h.ctx, h.agents[i].ID)
+			if err != nil || p.Chat != want.Chat || p.Video != want.Video {
+				t.Fatalf("agent %d after a missed offer: chat %s, video %s (%v); want chat %s, video %s", i, p.Chat, p.Video, err, want.Chat, want.Video)
+			}
+		}
+		// Available on both: both stop ringing.
+		h.available(0, store.ChannelChat)
+		h.available(0, store.ChannelVideo)
+		h.visitor()
+		h.clk.Add(31 * time.Second)
+		h.tick()
+		if p, _ := st.AgentPresence(h.ctx, h.agents[0].ID); p.Chat != store.StatusNotResponding || p.Video != store.StatusNotResponding {
+			t.Fatalf("agent 0 missed an offer while available on both: chat %s, video %s", p.Chat, p.Video)
+		}
+	})
+}
+
 func TestPresenceInput(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st *store.Store) {
 		h := newHarness(t, st, 1, 1, nil)

@@ -200,6 +200,14 @@ func setPresence(ctx context.Context, tx q, accountID, channel, status string, n
 	return err
 }
 
+// markNotResponding sets not_responding on each channel an agent who missed an offer was available on: they are
+// not at their desk, so nothing else should ring there. A channel they were away or offline on stays so.
+func markNotResponding(ctx context.Context, tx q, accountID string, now time.Time) error {
+	_, err := tx.exec(ctx, "UPDATE presence SET status = ?, changed_at = ? WHERE account_id = ? AND status = ?",
+		StatusNotResponding, ms(now), accountID, StatusAvailable)
+	return err
+}
+
 // SetPresence sets an agent's status on a channel. Going away or offline withdraws the agent's pending offers on
 // that channel, whose requests go back to the queue.
 func (s *Store) SetPresence(ctx context.Context, accountID, channel, status string, now time.Time) (Presence, []Decision, error) {
@@ -859,8 +867,8 @@ func (s *Store) DeclineOffer(ctx context.Context, offerID, agentID string, now t
 }
 
 // TimeOutOffers ends every pending offer whose deadline has passed at now: the agent is excluded from the request,
-// set not_responding on both channels (and loses their other offers), and the request goes back to the queue. Each
-// offer is its own transaction.
+// set not_responding on the channels they were available on (and loses their other offers), and the request goes
+// back to the queue. Each offer is its own transaction.
 func (s *Store) TimeOutOffers(ctx context.Context, now time.Time) ([]Decision, error) {
 	ids, err := s.strings(ctx, "SELECT id FROM offers WHERE state = ? AND deadline <= ? ORDER BY deadline", OfferPending, ms(now))
 	if err != nil {
@@ -882,10 +890,8 @@ func (s *Store) TimeOutOffers(ctx context.Context, now time.Time) ([]Decision, e
 			if err != nil {
 				return err
 			}
-			for _, ch := range []string{ChannelChat, ChannelVideo} {
-				if err := setPresence(ctx, tx, o.AgentID, ch, StatusNotResponding, now); err != nil {
-					return err
-				}
+			if err := markNotResponding(ctx, tx, o.AgentID, now); err != nil {
+				return err
 			}
 			d.NotResponding = []string{o.AgentID}
 			rest, err := s.withdrawOffers(ctx, tx, o.AgentID, "", now)

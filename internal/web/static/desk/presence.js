@@ -3,8 +3,8 @@
 // desk says plainly when the agent can receive nothing.
 //
 // In the top bar, each channel is a toggle: pressed means available, not pressed means away. "Away" sets both
-// channels away. The server may set a channel `not_responding` after a missed offer; the agent clears it by choosing
-// a status again.
+// channels away. The server sets the channels the agent was available on `not_responding` after a missed offer; the
+// banner's "I'm back" makes them available again (or the agent chooses a status per channel).
 
 import { h } from '/static/shared/dom.js';
 import { errorMessage } from '/static/shared/i18n.js';
@@ -23,6 +23,8 @@ export class Presence {
   #toggles = new Map(); // channel → {button, status}
   #away;
   #bannerText;
+  #turnOnChat;
+  #back;
 
   /** notify(text) shows a refused change. */
   constructor({ client, agentId, notify }) {
@@ -53,10 +55,13 @@ export class Presence {
       [...this.#toggles.values()].map((x) => x.button), this.#away);
 
     this.#bannerText = h('span');
+    this.#turnOnChat = h('button', { type: 'button', class: 'button button--primary', testid: 'turn-on-chat',
+      onclick: () => this.#set(['chat'], 'available') }, 'Turn on chat');
+    // After a missed offer: every channel the server marked not responding becomes available again.
+    this.#back = h('button', { type: 'button', class: 'button button--primary', testid: 'presence-back',
+      onclick: () => this.#set(this.#notResponding(), 'available') }, 'I\'m back');
     this.banner = h('div', { class: 'presence-banner', testid: 'presence-banner', role: 'status', hidden: true },
-      this.#bannerText,
-      h('button', { type: 'button', class: 'button button--primary', testid: 'turn-on-chat', onclick: () => this.#set(['chat'], 'available') },
-        'Turn on chat'));
+      this.#bannerText, this.#turnOnChat, this.#back);
     this.#render();
   }
 
@@ -74,6 +79,10 @@ export class Presence {
 
   #status(channel) {
     return (this.#presence && this.#presence[channel]) || 'offline';
+  }
+
+  #notResponding() {
+    return CHANNELS.map(([c]) => c).filter((c) => this.#status(c) === 'not_responding');
   }
 
   async #set(channels, status) {
@@ -107,11 +116,16 @@ export class Presence {
     this.#away.disabled = !usable;
 
     const channels = CHANNELS.map(([c]) => this.#status(c));
-    const reachable = channels.includes('available');
-    this.banner.hidden = !known || reachable;
-    if (!known || reachable) return;
-    if (channels.includes('not_responding')) {
-      this.#bannerText.textContent = 'You missed a conversation and are marked not responding: turn on chat to receive conversations again.';
+    const missed = this.#notResponding();
+    this.banner.hidden = !known || channels.includes('available');
+    this.#back.hidden = !missed.length;
+    this.#turnOnChat.hidden = missed.length > 0;
+    this.#back.disabled = !usable;
+    this.#turnOnChat.disabled = !usable;
+    if (this.banner.hidden) return;
+    if (missed.length) {
+      const names = CHANNELS.filter(([c]) => missed.includes(c)).map(([, label]) => label.toLowerCase()).join(' and ');
+      this.#bannerText.textContent = `You missed a conversation and are marked not responding for ${names}: nothing rings until you are back.`;
     } else if (channels.includes('away')) {
       this.#bannerText.textContent = 'You are away: turn on chat to receive conversations.';
     } else {
