@@ -88,9 +88,11 @@ func TestWaitingRoomUntilTheAgentIsFree(t *testing.T) {
 	second.waitFor("an estimated wait", visible(byTestID(widgetDoc, "eta"))+" && "+byTestID(widgetDoc, "eta")+".dataset.bucket !== 'unknown'")
 	// Ana supervises the group: her desk's panel counts the visitor waiting, herself available, and the handling
 	// time of the chats she ended before.
-	agent.waitFor("the panel counts one visitor waiting", supervisorStat("waiting")+" === '1'")
-	agent.waitFor("the panel counts Ana available", supervisorStat("agents")+".startsWith('1 available')")
-	agent.waitFor("the panel shows a handling time", supervisorStat("avg_handling")+" !== '—'")
+	agent.waitFor("the panel counts one visitor waiting for chat", supervisorStat("chat", "waiting")+" === '1'")
+	agent.waitFor("the panel counts Ana available for chat", supervisorStat("chat", "agents_available")+" === '1'")
+	agent.waitFor("the panel counts nobody available for video", supervisorStat("video", "agents_available")+" === '0' && "+
+		supervisorStat("video", "agents_offline")+" === '2'")
+	agent.waitFor("the panel shows a chat handling time", supervisorStat("chat", "avg_handling")+" !== '—'")
 
 	// 3. Ana ends the first conversation.
 	agent.click(fmt.Sprintf("[...document.querySelectorAll('[data-testid=\"conversation-item\"]')].find(i => i.innerText.includes(%q))", "my order"))
@@ -104,12 +106,13 @@ func TestWaitingRoomUntilTheAgentIsFree(t *testing.T) {
 	agent.typeInto(byTestID("document", "message-input"), "Hello, I'm here now!")
 	agent.click(byTestID("document", "send-message"))
 	second.waitFor("the reply arrives", hasMessage(widgetDoc, "agent", "I'm here now"))
-	agent.waitFor("the panel counts nobody waiting", supervisorStat("waiting")+" === '0'")
+	agent.waitFor("the panel counts nobody waiting", supervisorStat("chat", "waiting")+" === '0'")
 }
 
-// supervisorStat is an expression for the text of one figure of the desk's supervisor panel ("" while it loads).
-func supervisorStat(key string) string {
-	return fmt.Sprintf("(document.querySelector('[data-testid=\"supervisor-panel\"] [data-stat=%q] dd')?.innerText ?? '')", key)
+// supervisorStat is an expression for the text of one figure of a channel in the desk's supervisor panel ("" while
+// it loads).
+func supervisorStat(channel, key string) string {
+	return fmt.Sprintf("(document.querySelector('[data-testid=\"supervisor-panel\"] [data-stat=%q] [data-channel=%q]')?.innerText ?? '')", key, channel)
 }
 
 // With nobody available, the waiting room says so instead of "we can't estimate", and offers to leave a message

@@ -8,10 +8,20 @@ import (
 	"github.com/parley/parley/internal/store"
 )
 
-// GroupStats is the supervisor's view of a group (docs/api.md, GROUP_STATS).
+// GroupStats is the supervisor's view of a group (docs/api.md, GROUP_STATS): who waits on any channel, and each of
+// the group's channels on its own.
 type GroupStats struct {
 	GroupID            string         `json:"group_id"`
 	Name               string         `json:"name"`
+	Waiting            int            `json:"waiting"`
+	LongestWaitSeconds int            `json:"longest_wait_seconds"`
+	Channels           []ChannelStats `json:"channels"`
+}
+
+// ChannelStats is one channel of a group: its queue, its agents by their status on the channel, the engine's
+// running averages, and the p90 wait of the requests assigned in the last 15 minutes.
+type ChannelStats struct {
+	Channel            string         `json:"channel"`
 	Waiting            int            `json:"waiting"`
 	LongestWaitSeconds int            `json:"longest_wait_seconds"`
 	Agents             map[string]int `json:"agents"`
@@ -20,8 +30,7 @@ type GroupStats struct {
 	P90WaitSeconds     *float64       `json:"p90_wait_seconds"`
 }
 
-// Stats measures every group now: who waits, agents by chat status, the running averages, and the p90 wait of
-// the conversations assigned in the last 15 minutes.
+// Stats measures every group now.
 func (e *Engine) Stats(ctx context.Context) ([]GroupStats, error) {
 	groups, err := e.st.Groups(ctx)
 	if err != nil {
@@ -30,41 +39,56 @@ func (e *Engine) Stats(ctx context.Context) ([]GroupStats, error) {
 	now := e.now()
 	out := []GroupStats{}
 	for _, g := range groups {
-		gs := GroupStats{GroupID: g.ID, Name: g.Name}
+		gs := GroupStats{GroupID: g.ID, Name: g.Name, Channels: []ChannelStats{}}
 		for _, ch := range []string{store.ChannelChat, store.ChannelVideo} {
-			queue, err := e.st.Queue(ctx, g.ID, ch)
+			if !slices.Contains(g.Channels, ch) {
+				continue
+			}
+			cs, err := e.channelStats(ctx, g.ID, ch, now)
 			if err != nil {
 				return nil, err
 			}
-			gs.Waiting += len(queue)
-			for _, r := range queue {
-				gs.LongestWaitSeconds = max(gs.LongestWaitSeconds, int(now.Sub(r.EnqueuedAt).Seconds()))
-			}
-		}
-		if gs.Agents, err = e.st.GroupPresence(ctx, g.ID); err != nil {
-			return nil, err
-		}
-		avg, err := e.st.GroupAverages(ctx, g.ID, store.ChannelChat)
-		if err != nil {
-			return nil, err
-		}
-		if avg.ACCSamples > 0 {
-			gs.AvgAcceptSeconds = ptr(avg.ACC.Seconds())
-		}
-		if avg.AHTSamples > 0 {
-			gs.AvgHandlingSeconds = ptr(avg.AHT.Seconds())
-		}
-		waits, err := e.st.RecentWaits(ctx, g.ID, now.Add(-15*time.Minute))
-		if err != nil {
-			return nil, err
-		}
-		if len(waits) > 0 {
-			slices.Sort(waits)
-			gs.P90WaitSeconds = ptr(waits[(len(waits)*9+9)/10-1].Seconds())
+			gs.Waiting += cs.Waiting
+			gs.LongestWaitSeconds = max(gs.LongestWaitSeconds, cs.LongestWaitSeconds)
+			gs.Channels = append(gs.Channels, cs)
 		}
 		out = append(out, gs)
 	}
 	return out, nil
+}
+
+func (e *Engine) channelStats(ctx context.Context, groupID, channel string, now time.Time) (ChannelStats, error) {
+	cs := ChannelStats{Channel: channel}
+	queue, err := e.st.Queue(ctx, groupID, channel)
+	if err != nil {
+		return cs, err
+	}
+	cs.Waiting = len(queue)
+	for _, r := range queue {
+		cs.LongestWaitSeconds = max(cs.LongestWaitSeconds, int(now.Sub(r.EnqueuedAt).Seconds()))
+	}
+	if cs.Agents, err = e.st.GroupPresence(ctx, groupID, channel); err != nil {
+		return cs, err
+	}
+	avg, err := e.st.GroupAverages(ctx, groupID, channel)
+	if err != nil {
+		return cs, err
+	}
+	if avg.ACCSamples > 0 {
+		cs.AvgAcceptSeconds = ptr(avg.ACC.Seconds())
+	}
+	if avg.AHTSamples > 0 {
+		cs.AvgHandlingSeconds = ptr(avg.AHT.Seconds())
+	}
+	waits, err := e.st.RecentWaits(ctx, groupID, channel, now.Add(-15*time.Minute))
+	if err != nil {
+		return cs, err
+	}
+	if len(waits) > 0 {
+		slices.Sort(waits)
+		cs.P90WaitSeconds = ptr(waits[(len(waits)*9+9)/10-1].Seconds())
+	}
+	return cs, nil
 }
 
 func ptr[T any](v T) *T { return &v }

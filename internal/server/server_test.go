@@ -279,20 +279,41 @@ func TestSupervisorStats(t *testing.T) {
 	ana, ben := env.NewHTTP(t), env.NewHTTP(t)
 	ana.Login(demo.AnaEmail, demo.Password) // a supervisor in the demo
 	ben.Login(demo.BenEmail, demo.Password)
+	// Ana is available for video only.
+	desk, _, err := env.DialDesk(t, ana)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desk.Hello(map[string]any{})
+	desk.Send("presence.set", "p", map[string]any{"channel": "video", "status": "available"})
+	desk.Expect("ack", "p")
+
+	type channelStats struct {
+		Channel string         `json:"channel"`
+		Waiting int            `json:"waiting"`
+		Agents  map[string]int `json:"agents"`
+		P90     *float64       `json:"p90_wait_seconds"`
+	}
 	var stats struct {
 		Groups []struct {
-			Name    string         `json:"name"`
-			Waiting int            `json:"waiting"`
-			Agents  map[string]int `json:"agents"`
-			P90     *float64       `json:"p90_wait_seconds"`
+			Name     string         `json:"name"`
+			Waiting  int            `json:"waiting"`
+			Channels []channelStats `json:"channels"`
 		} `json:"groups"`
 	}
 	if st := ana.Do("GET", "/api/supervisor/stats", nil, &stats); st != 200 || len(stats.Groups) != 1 {
 		t.Fatalf("supervisor stats: %d %+v", st, stats)
 	}
 	g := stats.Groups[0]
-	if g.Name != "Support" || g.Agents["offline"] != 2 || g.P90 != nil {
+	if g.Name != "Support" || g.Waiting != 0 || len(g.Channels) != 2 {
 		t.Fatalf("stats %+v", g)
+	}
+	chat, video := g.Channels[0], g.Channels[1]
+	if chat.Channel != "chat" || chat.Agents["offline"] != 2 || chat.Agents["available"] != 0 || chat.P90 != nil {
+		t.Fatalf("chat stats %+v", chat)
+	}
+	if video.Channel != "video" || video.Agents["available"] != 1 || video.Agents["offline"] != 1 || video.P90 != nil {
+		t.Fatalf("video stats %+v", video)
 	}
 	if st := ben.Do("GET", "/api/supervisor/stats", nil, nil); st != 403 {
 		t.Fatalf("an agent who is not a supervisor: %d", st)

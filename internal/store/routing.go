@@ -1301,9 +1301,10 @@ func (s *Store) GroupAverages(ctx context.Context, groupID, channel string) (Ave
 	return a, err
 }
 
-// RecentWaits returns the waits (enqueue to assignment) of the group's requests assigned since since.
-func (s *Store) RecentWaits(ctx context.Context, groupID string, since time.Time) ([]time.Duration, error) {
-	rows, err := s.q().query(ctx, "SELECT assigned_at - enqueued_at FROM routing_requests WHERE group_id = ? AND assigned_at >= ?", groupID, ms(since))
+// RecentWaits returns the waits (enqueue to assignment) of the group's requests on a channel assigned since since.
+func (s *Store) RecentWaits(ctx context.Context, groupID, channel string, since time.Time) ([]time.Duration, error) {
+	rows, err := s.q().query(ctx, "SELECT assigned_at - enqueued_at FROM routing_requests WHERE group_id = ? AND channel = ? AND assigned_at >= ?",
+		groupID, channel, ms(since))
 	if err != nil {
 		return nil, err
 	}
@@ -1319,10 +1320,10 @@ func (s *Store) RecentWaits(ctx context.Context, groupID string, since time.Time
 	return out, rows.Err()
 }
 
-// GroupPresence counts a group's agents by chat status.
-func (s *Store) GroupPresence(ctx context.Context, groupID string) (map[string]int, error) {
+// GroupPresence counts a group's enabled agents by their status on a channel.
+func (s *Store) GroupPresence(ctx context.Context, groupID, channel string) (map[string]int, error) {
 	rows, err := s.q().query(ctx, `SELECT COALESCE(p.status, 'offline') FROM group_members m JOIN accounts a ON a.id = m.account_id
-		LEFT JOIN presence p ON p.account_id = m.account_id AND p.channel = 'chat' WHERE m.group_id = ? AND a.disabled = FALSE`, groupID)
+		LEFT JOIN presence p ON p.account_id = m.account_id AND p.channel = ? WHERE m.group_id = ? AND a.disabled = FALSE`, channel, groupID)
 	if err != nil {
 		return nil, err
 	}

@@ -88,23 +88,31 @@ export class SupervisorPanel {
       return;
     }
     this.#body.replaceChildren(...groups.map((g) => {
-      const agents = g.agents || {};
+      const channels = g.channels || [];
       return h('section', { class: 'sup-group', dataset: { groupId: g.group_id } },
         h('h3', { class: 'sup-group__name', text: g.name }),
-        h('dl', { class: 'sup-group__stats' },
-          stat('waiting', 'Waiting now', String(g.waiting ?? 0)),
-          stat('longest_wait', 'Longest wait', duration(g.longest_wait_seconds)),
-          stat('agents', 'Agents', AGENT_STATUSES.map(([key, label]) => `${agents[key] ?? 0} ${label}`).join(' · ')),
-          stat('avg_accept', 'Avg time to accept', duration(g.avg_accept_seconds)),
-          stat('avg_handling', 'Avg handling time', duration(g.avg_handling_seconds)),
-          stat('p90_wait', 'p90 wait (15 min)', duration(g.p90_wait_seconds))));
+        h('table', { class: 'sup-table' },
+          h('thead', null, h('tr', null,
+            h('td', null),
+            channels.map((c) => h('th', { scope: 'col', text: CHANNEL_NAMES[c.channel] || c.channel })))),
+          h('tbody', null, ROWS.map(([key, label, value]) => h('tr', { class: 'sup-stat', dataset: { stat: key } },
+            h('th', { scope: 'row', text: label }),
+            channels.map((c) => h('td', { dataset: { channel: c.channel }, text: value(c) })))))));
     }));
   }
 }
 
-function stat(key, label, value) {
-  return h('div', { class: 'sup-stat', dataset: { stat: key } }, h('dt', { text: label }), h('dd', { text: value }));
-}
+const CHANNEL_NAMES = { chat: 'Chat', video: 'Video' };
+
+// The figures of each channel, a row each: [data-stat key, label, the text from a CHANNEL_STATS (docs/api.md)].
+const ROWS = [
+  ['waiting', 'Waiting now', (c) => String(c.waiting ?? 0)],
+  ['longest_wait', 'Longest wait', (c) => duration(c.longest_wait_seconds)],
+  ...AGENT_STATUSES.map(([key, label]) => [`agents_${key}`, `Agents ${label}`, (c) => String((c.agents || {})[key] ?? 0)]),
+  ['avg_accept', 'Avg time to accept', (c) => duration(c.avg_accept_seconds)],
+  ['avg_handling', 'Avg handling time', (c) => duration(c.avg_handling_seconds)],
+  ['p90_wait', 'p90 wait (15 min)', (c) => duration(c.p90_wait_seconds)],
+];
 
 /** "—" for null (nothing measured yet), else "< 1 s", "45 s", "2 min 5 s", "1 h 20 min". */
 function duration(seconds) {

@@ -25,7 +25,7 @@ export function topbar({ app, account, links = [], status = null, onLogout }) {
     status,
     h('span', { class: 'topbar__who' },
       h('span', { class: 'topbar__name', text: account.name || account.email }),
-      h('span', { class: 'topbar__role', text: account.role === 'admin' ? 'Admin' : 'Agent' })),
+      h('span', { class: 'topbar__role', text: account.role === 'admin' ? 'Admin' : account.supervisor ? 'Supervisor' : 'Agent' })),
     h('button', { type: 'button', class: 'button button--quiet', testid: 'change-password', onclick: openPasswordDialog }, 'Change password'),
     logout);
 }
