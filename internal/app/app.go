@@ -131,7 +131,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, beforeServe f
 	var background sync.WaitGroup
 	defer background.Wait()
 	defer stopBackground()
-	for _, run := range []func(context.Context){hub.Run, router.Run, calls.Run, hooks.Run} {
+	closeInactive := func(ctx context.Context) { chatSvc.RunInactivity(ctx, cfg.Chat.CloseInactiveAfter) }
+	for _, run := range []func(context.Context){hub.Run, router.Run, calls.Run, hooks.Run, closeInactive} {
 		background.Go(func() { run(bgCtx) })
 	}
 

@@ -224,6 +224,55 @@ func (s *Service) End(ctx context.Context, a Agent, convID string) (store.Append
 	return res, nil
 }
 
+// CloseInactive closes the conversations with nothing said for after, as of now (no call under way, nobody
+// waiting in a queue for them), so that a chat its visitor walked away from doesn't hold an agent's slot for good.
+// Each gets an "ended" event that says why, which the visitor and the agent see. It returns how many it closed.
+func (s *Service) CloseInactive(ctx context.Context, after time.Duration) (int, error) {
+	now := s.now()
+	before := now.Add(-after)
+	ids, err := s.store.InactiveConversations(ctx, before, 200)
+	if err != nil {
+		return 0, err
+	}
+	closed := 0
+	for _, id := range ids {
+		res, err := s.store.CloseInactive(ctx, id, before, now)
+		if errors.Is(err, store.ErrClosed) {
+			continue // closed meanwhile, or somebody spoke
+		}
+		if err != nil {
+			return closed, err
+		}
+		closed++
+		s.notify.Events(ctx, res.Conversation, res.Events, time.Time{})
+		s.router.Ended(ctx, id)
+		s.notify.Summary(ctx, id)
+	}
+	return closed, nil
+}
+
+// RunInactivity closes inactive conversations (CloseInactive) until ctx ends, looking a few times per after; after
+// 0 closes nothing.
+func (s *Service) RunInactivity(ctx context.Context, after time.Duration) {
+	if after <= 0 {
+		return
+	}
+	t := time.NewTicker(min(max(after/4, time.Second), time.Minute))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.CloseInactive(ctx, after); err != nil {
+				s.log.Warn("close inactive conversations", "err", err)
+			} else if n > 0 {
+				s.log.Info("closed inactive conversations", "count", n, "after", after)
+			}
+		}
+	}
+}
+
 // VisitorTyping tells the conversation's agent that the visitor is typing. Only the visitor's own open
 // conversation is accepted.
 func (s *Service) VisitorTyping(ctx context.Context, v Visitor, convID string, typing bool) error {

@@ -30,9 +30,19 @@ type Config struct {
 	Log      LogConfig      `yaml:"log"`
 	Auth     AuthConfig     `yaml:"auth"`
 	Realtime RealtimeConfig `yaml:"realtime"`
+	Chat     ChatConfig     `yaml:"chat"`
 	Media    MediaConfig    `yaml:"media"`
 	TURN     TURNConfig     `yaml:"turn"`
 	Bots     BotsConfig     `yaml:"bots"`
+}
+
+// ChatConfig covers conversations once they are under way.
+type ChatConfig struct {
+	// CloseInactiveAfter closes a conversation in which nothing was said for this long (and no video call is under
+	// way, and nobody waits in a queue for it): its visitor has most likely left, and it would hold one of the
+	// agent's chat slots until somebody ended it. The visitor and the agent see why it ended. 0 never closes one.
+	// Default 30m.
+	CloseInactiveAfter time.Duration `yaml:"close_inactive_after"`
 }
 
 // BotsConfig covers the bots that answer visitors first (internal/bot) and the webhooks sent to external bots.
@@ -198,6 +208,7 @@ func Default() Config {
 			ConnRate: 5, ConnBurst: 20, VisitorRate: 10, VisitorBurst: 30, SiteRate: 200, SiteBurst: 400,
 			SendQueue: 256,
 		},
+		Chat:  ChatConfig{CloseInactiveAfter: 30 * time.Minute},
 		Media: MediaConfig{UDPPort: 7882, TCPPort: 7881, ListenIP: "0.0.0.0"},
 		TURN: TURNConfig{Enabled: true, UDPPort: 3478, TLSPort: 5349, RelayPortMin: 50000, RelayPortMax: 50999,
 			CredentialTTL: time.Hour},
@@ -416,6 +427,9 @@ func (c *Config) Validate() error {
 			bad("bots.video_phrases", "each phrase must have 1 to 200 characters")
 			break
 		}
+	}
+	if c.Chat.CloseInactiveAfter < 0 {
+		bad("chat.close_inactive_after", "must be 0 (never) or a duration, like 30m")
 	}
 	r := c.Realtime
 	if r.MaxFrameBytes < 1024 || r.MaxFrameBytes > 1<<20 {

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/parley/parley/internal/apptest"
+	"github.com/parley/parley/internal/config"
 	"github.com/parley/parley/internal/demo"
 )
 
@@ -52,11 +54,9 @@ func handleChats(t *testing.T, env *apptest.Env, n int) {
 	desk.WS.CloseNow()
 }
 
-// Ana, with one chat slot, is busy: a second visitor waits with a position and an estimated wait, and is connected
-// to Ana, without reloading, as soon as she ends her first conversation.
-func TestWaitingRoomUntilTheAgentIsFree(t *testing.T) {
-	env := apptest.Start(t, nil)
-	handleChats(t, env, 3)
+// setChatCapacity changes an agent's chat slots through the admin API.
+func setChatCapacity(t *testing.T, env *apptest.Env, email string, slots int) {
+	t.Helper()
 	admin := env.NewHTTP(t)
 	admin.Login(demo.AdminEmail, demo.Password)
 	var agents struct {
@@ -64,12 +64,22 @@ func TestWaitingRoomUntilTheAgentIsFree(t *testing.T) {
 	}
 	admin.Do("GET", "/api/admin/agents", nil, &agents)
 	for _, a := range agents.Agents {
-		if a.Email == demo.AnaEmail {
-			if st := admin.Do("PATCH", "/api/admin/agents/"+a.ID, map[string]any{"chat_capacity": 1}, nil); st != 200 {
-				t.Fatalf("set Ana's capacity: %d", st)
+		if a.Email == email {
+			if st := admin.Do("PATCH", "/api/admin/agents/"+a.ID, map[string]any{"chat_capacity": slots}, nil); st != 200 {
+				t.Fatalf("set %s's chat capacity: %d", email, st)
 			}
+			return
 		}
 	}
+	t.Fatalf("no agent %s", email)
+}
+
+// Ana, with one chat slot, is busy: a second visitor waits with a position and an estimated wait, and is connected
+// to Ana, without reloading, as soon as she ends her first conversation.
+func TestWaitingRoomUntilTheAgentIsFree(t *testing.T) {
+	env := apptest.Start(t, nil)
+	handleChats(t, env, 3)
+	setChatCapacity(t, env, demo.AnaEmail, 1)
 
 	browser := newBrowser(t)
 	first, second, agent := newTab(t, browser, "first visitor"), newTab(t, browser, "second visitor"), newTab(t, browser, "Ana")
@@ -186,4 +196,26 @@ func TestAMissedOfferWaitsForTheAgentToComeBack(t *testing.T) {
 		agent.waitFor(channel+" is available again", byTestID("document", "presence-"+channel)+".getAttribute('aria-pressed') === 'true'")
 	}
 	agent.waitFor("the banner is gone", "!"+visible(banner))
+}
+
+// A chat in which nothing is said for chat.close_inactive_after (3 s here) is closed: the visitor and Ana are told
+// why, and Ana's only slot goes to the next visitor in line at once.
+func TestAnIdleChatIsClosedAndFreesTheSlot(t *testing.T) {
+	env := apptest.Start(t, func(c *config.Config) { c.Chat.CloseInactiveAfter = 3 * time.Second })
+	setChatCapacity(t, env, demo.AnaEmail, 1)
+	browser := newBrowser(t)
+	first, second, agent := newTab(t, browser, "first visitor"), newTab(t, browser, "second visitor"), newTab(t, browser, "Ana")
+
+	loginDesk(agent, env.URL, demo.AnaEmail)
+	startChat(first, env.URL, "Just looking around")
+	first.waitFor("the first visitor is connected to Ana", hasMessage(widgetDoc, "system", "Ana"))
+	startChat(second, env.URL, "Can someone help me?")
+	second.waitFor("the second visitor waits", visible(byTestID(widgetDoc, "waiting-room")))
+
+	// Nobody says anything more in the first chat.
+	first.waitFor("the first visitor is told why the chat ended", hasMessage(widgetDoc, "system", "closed after 3 s with nothing said"))
+	first.waitFor("the first visitor may start again", visible(byTestID(widgetDoc, "new-conversation")))
+	second.waitFor("the second visitor gets Ana's freed slot", hasMessage(widgetDoc, "system", "Ana"))
+	agent.click(fmt.Sprintf("[...document.querySelectorAll('[data-testid=\"conversation-item\"]')].find(i => i.innerText.includes(%q))", "Just looking"))
+	agent.waitFor("Ana's desk says why the chat ended", hasMessage("document", "system", "Closed after 3 s with nothing said"))
 }

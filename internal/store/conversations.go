@@ -295,16 +295,54 @@ func (s *Store) EndConversation(ctx context.Context, convID, agentID, agentName 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, "UPDATE conversations SET status = ?, closed_at = ? WHERE id = ?", StatusClosed, ms(at), convID); err != nil {
+		out, err = closeConversation(ctx, tx, c, Event{Author: AuthorSystem, AuthorID: agentID, AuthorName: agentName}, at)
+		return err
+	})
+	return out, err
+}
+
+// closeConversation closes c and appends its "ended" event, e (whose conversation, type and time it fills in).
+func closeConversation(ctx context.Context, tx q, c Conversation, e Event, at time.Time) (Appended, error) {
+	if _, err := tx.exec(ctx, "UPDATE conversations SET status = ?, closed_at = ? WHERE id = ?", StatusClosed, ms(at), c.ID); err != nil {
+		return Appended{}, err
+	}
+	e.ConversationID, e.Type, e.CreatedAt = c.ID, EventEnded, at
+	if err := appendEvent(ctx, tx, &e); err != nil {
+		return Appended{}, err
+	}
+	c.Status, c.ClosedAt, c.LastSeq, c.UpdatedAt = StatusClosed, at, e.Seq, at
+	return Appended{Conversation: c, Events: []Event{e}}, nil
+}
+
+// Inactive conversations: open, nothing appended since before, no call under way, nobody waiting in a queue for
+// it (the queue's maximum wait looks after those), and not a message left for the agents to answer later (it stays
+// in their waiting list until one of them takes it).
+const inactiveWhere = `c.status = 'open' AND c.updated_at < ? AND NOT (c.agent_id IS NULL AND c.contact_email <> '')
+	AND NOT EXISTS (SELECT 1 FROM calls k WHERE k.conversation_id = c.id AND k.ended_at = 0)
+	AND NOT EXISTS (SELECT 1 FROM routing_requests r WHERE r.conversation_id = c.id AND r.state IN ('queued', 'offered'))`
+
+// InactiveConversations lists up to limit conversations that have been inactive since before, oldest first.
+func (s *Store) InactiveConversations(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	return s.strings(ctx, "SELECT c.id FROM conversations c WHERE "+inactiveWhere+" ORDER BY c.updated_at LIMIT ?", ms(before), limit)
+}
+
+// CloseInactive closes a conversation that is still inactive since before, with an "ended" event by the system
+// whose data says why ({"reason": "inactive", "after_seconds": N}). A conversation that is closed already, or that
+// came back to life meanwhile, is ErrClosed, and nothing changes.
+func (s *Store) CloseInactive(ctx context.Context, convID string, before, at time.Time) (Appended, error) {
+	var out Appended
+	err := s.inTx(ctx, func(tx q) error {
+		out = Appended{}
+		c, err := scanConv(tx.row(ctx, "SELECT "+convCols+" FROM conversations c WHERE c.id = ? AND "+inactiveWhere+s.forUpdate(false), convID, ms(before)))
+		if errors.Is(err, ErrNotFound) {
+			return ErrClosed
+		}
+		if err != nil {
 			return err
 		}
-		e := Event{ConversationID: convID, Type: EventEnded, Author: AuthorSystem, AuthorID: agentID, AuthorName: agentName, CreatedAt: at}
-		if err := appendEvent(ctx, tx, &e); err != nil {
-			return err
-		}
-		c.Status, c.ClosedAt, c.LastSeq, c.UpdatedAt = StatusClosed, at, e.Seq, at
-		out.Conversation, out.Events = c, []Event{e}
-		return nil
+		data := fmt.Sprintf(`{"reason":"inactive","after_seconds":%d}`, int64(at.Sub(before).Seconds()))
+		out, err = closeConversation(ctx, tx, c, Event{Author: AuthorSystem, Data: data}, at)
+		return err
 	})
 	return out, err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -362,4 +363,77 @@ func TestPreparedStatementsAndOneConnection(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A conversation with nothing said for long is closed with an "ended" event that says why, unless a call is under
+// way in it or its visitor waits in a queue; one that came back to life between the search and the close stays open.
+func TestInactiveConversationsAreClosed(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		f := seed(t, s)
+		now := time.Now()
+		old := now.Add(-time.Hour)
+		open := func(visitor string, at time.Time) string {
+			m := visitorMsg(f, visitor, "m-"+visitor, "hello")
+			m.At = at
+			res, err := s.AppendVisitorMessage(ctx, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.Conversation.ID
+		}
+		idle, recent, inCall, queued, revived := open("v-idle", old), open("v-recent", now.Add(-time.Minute)), open("v-call", old), open("v-queued", old), open("v-revived", old)
+		leftMessage := open("v-message", old)
+		if err := s.SetContact(ctx, leftMessage, "v-message", "v@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Claim(ctx, idle, f.ana.ID, old); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateCall(ctx, inCall, "v-call", old); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateRequest(ctx, queued, ChannelChat, f.site.GroupID, 0, old); err != nil {
+			t.Fatal(err)
+		}
+		before := now.Add(-30 * time.Minute)
+		ids, err := s.InactiveConversations(ctx, before, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(ids)
+		want := []string{idle, revived}
+		slices.Sort(want)
+		if !slices.Equal(ids, want) {
+			t.Fatalf("inactive: %v, want %v (recent %s, in a call %s, queued %s, message left %s)", ids, want, recent, inCall, queued, leftMessage)
+		}
+
+		// The visitor of one speaks up after the search: that one stays open.
+		m := visitorMsg(f, "v-revived", "m-again", "still here")
+		m.ConversationID, m.At = revived, now
+		if _, err := s.AppendVisitorMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CloseInactive(ctx, revived, before, now); !errors.Is(err, ErrClosed) {
+			t.Fatalf("closing a conversation that came back to life: %v", err)
+		}
+
+		res, err := s.CloseInactive(ctx, idle, before, now)
+		if err != nil || res.Conversation.Status != StatusClosed || len(res.Events) != 1 {
+			t.Fatalf("close: %+v %v", res, err)
+		}
+		e := res.Events[0]
+		if e.Type != EventEnded || e.Author != AuthorSystem || e.Data != `{"reason":"inactive","after_seconds":1800}` {
+			t.Fatalf("the ended event: %+v", e)
+		}
+		if _, err := s.CloseInactive(ctx, idle, before, now); !errors.Is(err, ErrClosed) {
+			t.Fatalf("closing twice: %v", err)
+		}
+		if c, _ := s.Conversation(ctx, revived); c.Status != StatusOpen {
+			t.Fatalf("the revived conversation is %s", c.Status)
+		}
+		if ids, _ := s.InactiveConversations(ctx, before, 10); len(ids) != 0 {
+			t.Fatalf("still inactive: %v", ids)
+		}
+	})
 }

@@ -11,6 +11,7 @@ const messages = {
     'transcript.visitor': 'Visitor',
     'transcript.joined': '{name} joined the conversation',
     'transcript.ended': 'The conversation has ended',
+    'transcript.ended_inactive': 'Closed after {after} with nothing said',
     'transcript.sending': 'Sending…',
     'transcript.failed': 'Not sent: {reason}',
     'transcript.retry': 'Retry',

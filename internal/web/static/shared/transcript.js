@@ -11,7 +11,7 @@
 // shown as a card.
 
 import { h, formatTime } from './dom.js';
-import { callEndedText, callStartedText } from './call_events.js';
+import { callEndedText, callStartedText, formatDuration } from './call_events.js';
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
 
@@ -181,6 +181,10 @@ export class Transcript {
           'assigned',
         );
       case 'ended':
+        if (ev.data && ev.data.reason === 'inactive') {
+          const after = formatDuration(Number(ev.data.after_seconds) * 1000);
+          return this.#systemLine(this.#t('transcript.ended_inactive', { after }), ev.created_at, 'ended');
+        }
         return this.#systemLine(this.#t('transcript.ended'), ev.created_at, 'ended');
       case 'call_started':
         return this.#systemLine(callStartedText(this.#t, ev), ev.created_at, 'call_started');
