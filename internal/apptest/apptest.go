@@ -227,6 +227,19 @@ func (e *Env) DialDesk(t testing.TB, h *HTTP) (*Socket, *http.Response, error) {
 	return e.Dial(t, "/ws/desk", e.URL, h.Client)
 }
 
+// OpenDesk logs an agent of the demo in (with the demo password) and opens their desk socket, hello said.
+func (e *Env) OpenDesk(t testing.TB, email string) *Socket {
+	t.Helper()
+	h := e.NewHTTP(t)
+	h.Login(email, demo.Password)
+	s, _, err := e.DialDesk(t, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Hello(map[string]any{})
+	return s
+}
+
 // Dial opens a socket on path from origin, with client's cookies when client is not nil.
 func (e *Env) Dial(t testing.TB, path, origin string, client *http.Client) (*Socket, *http.Response, error) {
 	t.Helper()

@@ -201,13 +201,7 @@ func (c *client) join(callID string, cfg media.PeerConfig, takeOver bool) *media
 
 func desk(t *testing.T, env *apptest.Env, email string, video bool) *client {
 	t.Helper()
-	h := env.NewHTTP(t)
-	h.Login(email, demo.Password)
-	sock, _, err := env.DialDesk(t, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock.Hello(map[string]any{})
+	sock := env.OpenDesk(t, email)
 	c := newClient(t, email, sock)
 	if video {
 		sock.Send("presence.set", "video-on", map[string]any{"channel": "video", "status": "available"})

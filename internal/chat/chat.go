@@ -8,8 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/parley/parley/internal/metrics"
@@ -271,6 +274,41 @@ func (s *Service) RunInactivity(ctx context.Context, after time.Duration) {
 			}
 		}
 	}
+}
+
+// Limits on the page a visitor reports.
+const (
+	MaxPageURL   = 2048 // bytes
+	MaxPageTitle = 200  // characters; a longer title is cut
+)
+
+// ErrBadPage is a page address that is not an http(s) URL of one of the site's allowed origins, or is too long.
+var ErrBadPage = errors.New("chat: the page is not an http(s) address of one of the site's allowed origins")
+
+// VisitorPage records the page of the site the visitor is on, in their open conversation, and shows it on the desks.
+// Only an address on one of the site's allowed origins is taken: agents may open it, so it must be the company's.
+func (s *Service) VisitorPage(ctx context.Context, v Visitor, convID, pageURL, title string) error {
+	u, err := url.Parse(pageURL)
+	if err != nil || len(pageURL) > MaxPageURL || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return ErrBadPage
+	}
+	site, err := s.store.Site(ctx, v.SiteID)
+	if err != nil {
+		return err
+	}
+	origin := u.Scheme + "://" + u.Host
+	if !slices.ContainsFunc(site.AllowedOrigins, func(o string) bool { return strings.EqualFold(o, origin) }) {
+		return ErrBadPage
+	}
+	title = strings.Join(strings.FieldsFunc(title, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
+	if utf8.RuneCountInString(title) > MaxPageTitle {
+		title = string([]rune(title)[:MaxPageTitle-1]) + "…"
+	}
+	if err := s.store.SetVisitorPage(ctx, convID, v.ID, u.String(), title); err != nil {
+		return mapErr(err)
+	}
+	s.notify.Summary(ctx, convID)
+	return nil
 }
 
 // VisitorTyping tells the conversation's agent that the visitor is typing. Only the visitor's own open

@@ -39,7 +39,7 @@ func TestHelpForEachCommand(t *testing.T) {
 func TestMigrate(t *testing.T) {
 	dir := t.TempDir()
 	code, out, stderr := run("migrate", "--data-dir", dir)
-	if code != 0 || !strings.Contains(out, "applied migrations [1 2 3 4 5 6 7 8 9]") {
+	if code != 0 || !strings.Contains(out, "applied migrations [1 2 3 4 5 6 7 8 9 10]") {
 		t.Fatalf("first migrate: %d %s %s", code, out, stderr)
 	}
 	code, out, _ = run("migrate", "--data-dir", dir)

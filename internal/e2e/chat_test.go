@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -82,4 +83,27 @@ func TestUnreadBadgeWhileMinimized(t *testing.T) {
 	visitor.click(byTestID(widgetRoot, "launcher"))
 	visitor.waitFor("the replies are shown", hasMessage(widgetDoc, "agent", "How can I help?"))
 	visitor.waitFor("the badge is gone", "!("+visible(byTestID(widgetRoot, "unread-badge"))+")")
+}
+
+// Ana sees which page of the shop the visitor is on, as a link, and it follows the visitor when they move to
+// another page of a single-page site.
+func TestTheDeskShowsTheVisitorsPage(t *testing.T) {
+	env := apptest.Start(t, nil)
+	browser := newBrowser(t)
+	visitor, agent := newTab(t, browser, "visitor"), newTab(t, browser, "Ana")
+
+	startChat(visitor, env.URL, "Is the oak table solid wood?")
+	loginDesk(agent, env.URL, demo.AnaEmail)
+	agent.click(byTestID("document", "conversation-item"))
+	link := byTestID("document", "visitor-page") + ".querySelector('a')"
+	agent.waitFor("the desk shows the shop page", visible(link)+" && "+link+".textContent === 'Demo Shop: Parley' && "+
+		link+fmt.Sprintf(".href === %q", env.URL+"/demo/"))
+
+	// The shop changes page without a reload, as a single-page site does.
+	eval[bool](visitor, "(() => { history.pushState({}, '', '/demo/oak-table'); document.title = 'Oak table: Demo Shop'; return true; })()")
+	agent.waitFor("the desk follows the visitor", link+".textContent === 'Oak table: Demo Shop' && "+
+		link+fmt.Sprintf(".href === %q", env.URL+"/demo/oak-table"))
+	if rel := eval[string](agent, link+".rel"); rel != "noopener noreferrer" {
+		t.Fatalf("the link's rel is %q", rel)
+	}
 }

@@ -15,13 +15,7 @@ import (
 // to estimate waits from, as it would after a morning's work.
 func handleChats(t *testing.T, env *apptest.Env, n int) {
 	t.Helper()
-	ana := env.NewHTTP(t)
-	ana.Login(demo.AnaEmail, demo.Password)
-	desk, _, err := env.DialDesk(t, ana)
-	if err != nil {
-		t.Fatal(err)
-	}
-	desk.Hello(map[string]any{})
+	desk := env.OpenDesk(t, demo.AnaEmail)
 	desk.Send("presence.set", "p", map[string]any{"channel": "chat", "status": "available"})
 	desk.Expect("ack", "p")
 	for i := 0; i < n; i++ {

@@ -58,13 +58,16 @@ type SummaryView struct {
 	UpdatedAt    int64  `json:"updated_at"`
 	Routing      string `json:"routing"`
 	ContactEmail string `json:"contact_email,omitempty"`
+	PageURL      string `json:"page_url,omitempty"`
+	PageTitle    string `json:"page_title,omitempty"`
 }
 
 // ViewSummary converts a stored summary for the desk.
 func ViewSummary(s store.Summary) SummaryView {
 	return SummaryView{ID: s.ID, SiteID: s.SiteID, SiteName: s.SiteName, VisitorID: s.VisitorID,
 		VisitorLabel: VisitorLabel(s.VisitorID), Status: s.Status, AgentID: s.AgentID, AgentName: s.AgentName,
-		LastSeq: s.LastSeq, LastBody: s.LastBody, UpdatedAt: s.UpdatedAt.UnixMilli(), Routing: s.Routing, ContactEmail: s.ContactEmail}
+		LastSeq: s.LastSeq, LastBody: s.LastBody, UpdatedAt: s.UpdatedAt.UnixMilli(), Routing: s.Routing, ContactEmail: s.ContactEmail,
+		PageURL: s.PageURL, PageTitle: s.PageTitle}
 }
 
 // VisitorLabel names an anonymous visitor for agents, e.g. "Visitor 3F2A", stable for that visitor.

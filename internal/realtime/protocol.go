@@ -90,6 +90,8 @@ func chatError(err error) error {
 		return perr(CodeConversationClosed, "conversation is closed")
 	case errors.Is(err, chat.ErrBadQuickReply):
 		return perr(CodeBadRequest, "quick_reply is longer than 64 characters")
+	case errors.Is(err, chat.ErrBadPage):
+		return perr(CodeBadRequest, "url must be an http(s) address of one of the site's allowed origins, at most 2048 bytes")
 	case errors.Is(err, routing.ErrNotFound):
 		return perr(CodeConversationNotFound, "not found, or not yours")
 	case errors.Is(err, routing.ErrConflict):
@@ -125,6 +127,12 @@ type typingData struct {
 
 type endData struct {
 	ConversationID string `json:"conversation_id"`
+}
+
+type pageData struct {
+	ConversationID string `json:"conversation_id"`
+	URL            string `json:"url"`
+	Title          string `json:"title"`
 }
 
 type presenceData struct {

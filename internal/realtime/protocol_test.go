@@ -189,6 +189,18 @@ func TestBadInputGetsClearErrorsAndTheConnectionSurvives(t *testing.T) {
 		{"second hello", func() { v.Send("hello", "h2", map[string]any{"token": token}) }, "h2", 108},
 		{"missing data", func() { v.Send("", "", `{"v":1,"type":"message.send","id":"d1"}`) }, "d1", 100},
 		{"visitor ends", func() { v.Send("conversation.end", "x1", map[string]any{"conversation_id": accepted.ConversationID}) }, "x1", 110},
+		{"page that is a script", func() {
+			v.Send("page", "p1", map[string]any{"conversation_id": accepted.ConversationID, "url": "javascript:alert(1)", "title": "x"})
+		}, "p1", 100},
+		{"page of another website", func() {
+			v.Send("page", "p2", map[string]any{"conversation_id": accepted.ConversationID, "url": "https://evil.example/login", "title": "Log in"})
+		}, "p2", 100},
+		{"page address too long", func() {
+			v.Send("page", "p3", map[string]any{"conversation_id": accepted.ConversationID, "url": env.URL + "/demo/?" + strings.Repeat("q", 2100), "title": "x"})
+		}, "p3", 100},
+		{"page of someone else's conversation", func() {
+			v.Send("page", "p4", map[string]any{"conversation_id": foreign.ConversationID, "url": env.URL + "/demo/", "title": "x"})
+		}, "p4", 105},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -353,16 +365,52 @@ func otherSiteToken(t *testing.T, env *apptest.Env) string {
 // deskOnline logs an agent in, opens their desk and makes them available for chat.
 func deskOnline(t *testing.T, env *apptest.Env, email string) *apptest.Socket {
 	t.Helper()
-	h := env.NewHTTP(t)
-	h.Login(email, demo.Password)
-	desk, _, err := env.DialDesk(t, h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	desk.Hello(map[string]any{})
+	desk := env.OpenDesk(t, email)
 	desk.Send("presence.set", "p", map[string]any{"channel": "chat", "status": "available"})
 	for f := desk.Next(); f.Type != "ack" || f.ID != "p"; f = desk.Next() {
 		// events of conversations assigned on the way
 	}
 	return desk
+}
+
+// The widget says which page of the site the visitor is on: the desks get it in the conversation's summary, with a
+// long title cut and its line breaks folded.
+func TestTheVisitorsPageReachesTheDesk(t *testing.T) {
+	env := apptest.Start(t, nil)
+	v := visitor(t, env, env.VisitorToken(t), nil)
+	conv := send(t, v, "m1", map[string]any{"client_msg_id": "m1", "body": "Is this in stock?"}).ConversationID
+
+	desk := env.OpenDesk(t, demo.AnaEmail)
+	delete(desk.Skip, "conversation") // the summaries are what this test reads
+
+	page := env.URL + "/demo/oak-table?colour=natural#reviews"
+	v.Send("page", "p1", map[string]any{"conversation_id": conv, "url": page, "title": "Oak table\n" + strings.Repeat("é", 300)})
+	v.Expect("ack", "p1")
+	for {
+		f := desk.Next()
+		if f.Type != "conversation" {
+			continue
+		}
+		var sm struct {
+			ID        string `json:"id"`
+			PageURL   string `json:"page_url"`
+			PageTitle string `json:"page_title"`
+		}
+		f.Decode(t, &sm)
+		if sm.ID != conv || sm.PageURL == "" {
+			continue
+		}
+		if sm.PageURL != page || !strings.HasPrefix(sm.PageTitle, "Oak table éé") || len([]rune(sm.PageTitle)) != 200 {
+			t.Fatalf("the desk's summary: %+v", sm)
+		}
+		break
+	}
+	acc, err := env.Store.AccountByEmail(t.Context(), demo.AnaEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := env.Store.DeskConversations(t.Context(), acc.ID)
+	if err != nil || len(list) == 0 || list[0].PageURL != page {
+		t.Fatalf("the desk's list: %+v %v", list, err)
+	}
 }

@@ -154,6 +154,12 @@ func (v *visitorConn) request(ctx context.Context, c *conn, env envelope, receiv
 			return nil, err
 		}
 		return nil, chatError(v.hub.chat.VisitorTyping(ctx, v.visitor, d.ConversationID, d.Typing))
+	case "page":
+		var d pageData
+		if err := decode(env, &d); err != nil {
+			return nil, err
+		}
+		return struct{}{}, chatError(v.hub.chat.VisitorPage(ctx, v.visitor, d.ConversationID, d.URL, d.Title))
 	case "conversation.end":
 		return nil, perr(CodeForbidden, "only an agent can end a conversation")
 	case "queue.leave":

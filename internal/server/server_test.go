@@ -280,11 +280,7 @@ func TestSupervisorStats(t *testing.T) {
 	ana.Login(demo.AnaEmail, demo.Password) // a supervisor in the demo
 	ben.Login(demo.BenEmail, demo.Password)
 	// Ana is available for video only.
-	desk, _, err := env.DialDesk(t, ana)
-	if err != nil {
-		t.Fatal(err)
-	}
-	desk.Hello(map[string]any{})
+	desk := env.OpenDesk(t, demo.AnaEmail)
 	desk.Send("presence.set", "p", map[string]any{"channel": "video", "status": "available"})
 	desk.Expect("ack", "p")
 

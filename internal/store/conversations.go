@@ -347,6 +347,20 @@ func (s *Store) CloseInactive(ctx context.Context, convID string, before, at tim
 	return out, err
 }
 
+// SetVisitorPage records the page of the site the visitor of an open conversation is on. Another visitor's
+// conversation, or a closed one, is ErrNotFound.
+func (s *Store) SetVisitorPage(ctx context.Context, convID, visitorID, url, title string) error {
+	res, err := s.q().exec(ctx, "UPDATE conversations SET page_url = ?, page_title = ? WHERE id = ? AND visitor_id = ? AND status = ?",
+		url, title, convID, visitorID, StatusOpen)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // Summary is a conversation as the desk lists it.
 type Summary struct {
 	Conversation
@@ -355,10 +369,12 @@ type Summary struct {
 	LastBody     string
 	Routing      string // the chat request's state: queued, offered, assigned, refused, ...
 	ContactEmail string // left by the visitor with a message
+	PageURL      string // the page of the site the visitor is on, as the widget last said ("" before it did)
+	PageTitle    string
 }
 
 const summarySelect = `SELECT c.id, c.site_id, c.visitor_id, c.status, c.agent_id, c.last_seq, c.created_at, c.updated_at,
-	c.closed_at, s.name, COALESCE(a.name, ''), c.routing, c.contact_email,
+	c.closed_at, s.name, COALESCE(a.name, ''), c.routing, c.contact_email, c.page_url, c.page_title,
 	COALESCE((SELECT e.body FROM events e WHERE e.conversation_id = c.id AND e.type = 'message' ORDER BY e.seq DESC LIMIT 1), '')
 	FROM conversations c JOIN sites s ON s.id = c.site_id LEFT JOIN accounts a ON a.id = c.agent_id `
 
@@ -371,7 +387,7 @@ func scanSummaries(rows *sql.Rows) ([]Summary, error) {
 		var closed sql.NullInt64
 		var created, updated int64
 		if err := rows.Scan(&sm.ID, &sm.SiteID, &sm.VisitorID, &sm.Status, &agent, &sm.LastSeq, &created, &updated, &closed,
-			&sm.SiteName, &sm.AgentName, &sm.Routing, &sm.ContactEmail, &sm.LastBody); err != nil {
+			&sm.SiteName, &sm.AgentName, &sm.Routing, &sm.ContactEmail, &sm.PageURL, &sm.PageTitle, &sm.LastBody); err != nil {
 			return nil, err
 		}
 		sm.AgentID = agent.String

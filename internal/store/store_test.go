@@ -437,3 +437,36 @@ func TestInactiveConversationsAreClosed(t *testing.T) {
 		}
 	})
 }
+
+// The page a visitor is on is kept on their open conversation and shown in its summary; nobody else's
+// conversation, and no closed one, takes it.
+func TestVisitorPage(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		f := seed(t, s)
+		res, err := s.AppendVisitorMessage(ctx, visitorMsg(f, "v1", "m1", "hello"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := res.Conversation.ID
+		if err := s.SetVisitorPage(ctx, id, "v1", "https://shop.test/oak", "Oak table"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetVisitorPage(ctx, id, "v2", "https://shop.test/evil", "x"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("another visitor's conversation: %v", err)
+		}
+		sm, err := s.ConversationSummary(ctx, id)
+		if err != nil || sm.PageURL != "https://shop.test/oak" || sm.PageTitle != "Oak table" {
+			t.Fatalf("summary: %+v %v", sm, err)
+		}
+		if _, err := s.Claim(ctx, id, f.ana.ID, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.EndConversation(ctx, id, f.ana.ID, "Ana", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetVisitorPage(ctx, id, "v1", "https://shop.test/chair", "Chair"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a closed conversation: %v", err)
+		}
+	})
+}

@@ -35,6 +35,8 @@ export class ConversationView {
   #typing;
   #title;
   #meta;
+  #page; // which page of the site the visitor is on
+  #pageLink;
   #end;
   #body;
   #notice;
@@ -62,6 +64,8 @@ export class ConversationView {
 
     this.#title = h('h2', { class: 'view__title' });
     this.#meta = h('p', { class: 'view__meta' });
+    this.#pageLink = h('a', { target: '_blank', rel: 'noopener noreferrer' });
+    this.#page = h('p', { class: 'view__page', testid: 'visitor-page', hidden: true }, 'On ', this.#pageLink);
     this.#end = h('button', { type: 'button', class: 'button button--danger', testid: 'end-conversation', onclick: () => this.#endConversation() },
       'End conversation');
     this.#body = h('div', { class: 'view__transcript' });
@@ -95,7 +99,7 @@ export class ConversationView {
 
     this.#empty = h('div', { class: 'view__empty' }, h('p', { text: 'Select a conversation on the left.' }));
     this.#panel = h('section', { class: 'view__panel', hidden: true },
-      h('header', { class: 'view__header' }, h('div', { class: 'view__heading' }, this.#title, this.#meta), escalation?.button, this.#end),
+      h('header', { class: 'view__header' }, h('div', { class: 'view__heading' }, this.#title, this.#meta, this.#page), escalation?.button, this.#end),
       h('div', { class: 'view__main' },
         callPanel?.element,
         h('div', { class: 'view__chat' },
@@ -210,6 +214,16 @@ export class ConversationView {
     if (pane.id === this.#current) this.#renderHeader();
   }
 
+  // The page the visitor is on, as a link the agent may open (the server only takes the site's own addresses).
+  #renderPage(s) {
+    const url = typeof s.page_url === 'string' && /^https?:\/\//i.test(s.page_url) ? s.page_url : '';
+    this.#page.hidden = !url;
+    if (!url) return;
+    this.#pageLink.href = url;
+    this.#pageLink.title = url;
+    this.#pageLink.textContent = s.page_title || url;
+  }
+
   #renderHeader() {
     const id = this.#current;
     const pane = this.#panes.get(id);
@@ -224,6 +238,7 @@ export class ConversationView {
     else if (mine) state = 'Assigned to you';
     else if (s.agent_name) state = `Assigned to ${s.agent_name}`;
     this.#meta.textContent = [s.site_name, state].filter(Boolean).join(' · ');
+    this.#renderPage(s);
     this.#renderContact(s);
     this.#end.hidden = !mine;
     this.#escalation?.setConversation({ id, mine, closed });

@@ -1,6 +1,7 @@
 // ParentBridge: the frame's side of the postMessage contract with widget/loader.js.
 //
-// Parent → frame: {parley: 'init', open}, {parley: 'open'}.
+// Parent → frame: {parley: 'init', open, page}, {parley: 'open'}, {parley: 'page', page} (page: {url, title} of the
+//                 page the widget is on, again whenever it changes).
 // Frame → parent: {parley: 'ready'}, {parley: 'minimize'}, {parley: 'unread', count},
 //                 {parley: 'call', state} (the video call's state: 'queued', 'ringing', 'live', or null for none),
 //                 {parley: 'layout', large} (the call window is enlarged: the frame grows).

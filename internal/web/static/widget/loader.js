@@ -11,8 +11,11 @@
  * iframe stays alive, so the call and its sound go on); a click on it, or on the launcher, brings the chatbox back.
  *
  * postMessage contract (both sides check the other's origin and window):
- *   loader → frame: {parley: 'init', open: bool} (answering the frame's 'ready', and on the iframe's load),
- *                   {parley: 'open'} when the visitor opens the chatbox.
+ *   loader → frame: {parley: 'init', open: bool, page} (answering the frame's 'ready', and on the iframe's load),
+ *                   {parley: 'open'} when the visitor opens the chatbox,
+ *                   {parley: 'page', page} when the page's address or title changes (history navigation in a
+ *                   single-page site; checked every 2 s and on popstate and hashchange). page is {url, title}: the
+ *                   agent sees which page the visitor is on.
  *   frame → loader: {parley: 'ready'}, {parley: 'minimize'}, {parley: 'unread', count: n},
  *                   {parley: 'call', state: 'queued' | 'ringing' | 'live' | null}, {parley: 'layout', large: bool}.
  */
@@ -245,8 +248,18 @@
     document.body.appendChild(host);
     ui = { frame, launcher, text, badge: null, callBadge, callText };
 
-    frame.addEventListener('load', () => post({ parley: 'init', open: state.open }));
+    frame.addEventListener('load', () => post({ parley: 'init', open: state.open, page: currentPage() }));
     window.addEventListener('message', onMessage);
+    let lastPage = JSON.stringify(currentPage());
+    const pageMoved = () => {
+      const page = currentPage();
+      if (JSON.stringify(page) === lastPage) return;
+      lastPage = JSON.stringify(page);
+      post({ parley: 'page', page });
+    };
+    window.addEventListener('popstate', pageMoved);
+    window.addEventListener('hashchange', pageMoved);
+    setInterval(pageMoved, 2000);
 
     let wasOpen = false;
     try {
@@ -259,7 +272,7 @@
     if (e.origin !== origin || !ui || e.source !== ui.frame.contentWindow) return;
     const data = e.data;
     if (!data || typeof data !== 'object') return;
-    if (data.parley === 'ready') post({ parley: 'init', open: state.open });
+    if (data.parley === 'ready') post({ parley: 'init', open: state.open, page: currentPage() });
     else if (data.parley === 'minimize') setOpen(false);
     else if (data.parley === 'unread') {
       const count = Number(data.count);
@@ -314,6 +327,10 @@
       ui.badge.remove();
       ui.badge = null;
     }
+  }
+
+  function currentPage() {
+    return { url: location.href, title: document.title };
   }
 
   function post(message) {

@@ -38,6 +38,8 @@ export class VisitorChat {
   #creating = null; // the first message.send of a new conversation, until its ack names the conversation
   #incoming = []; // seqs of messages from the agent, a bot or the system
   #agentName = null;
+  #page = null; // {url, title}: the page of the site the visitor is on, from the loader
+  #pageSent = ''; // the conversation and page last told to the server
   #open;
   #unreadPosted = -1;
   #restarts = 0;
@@ -110,8 +112,12 @@ export class VisitorChat {
       Boolean(this.#convId) && !this.#ended && this.#client.send('typing', { conversation_id: this.#convId, typing }),
     );
 
-    bridge.on('init', (msg) => this.#setOpen(Boolean(msg.open)));
+    bridge.on('init', (msg) => {
+      this.#setOpen(Boolean(msg.open));
+      this.#setPage(msg.page);
+    });
     bridge.on('open', () => this.#setOpen(true));
+    bridge.on('page', (msg) => this.#setPage(msg.page));
     document.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && bridge.embedded) this.#minimize();
     });
@@ -187,6 +193,27 @@ export class VisitorChat {
     this.#onHelloConversation(data);
     this.#openWithBot();
     this.#call.applyHello(data);
+    this.#sendPage();
+  }
+
+  #setPage(page) {
+    if (!page || typeof page.url !== 'string' || typeof page.title !== 'string') return;
+    this.#page = { url: page.url, title: page.title };
+    this.#sendPage();
+  }
+
+  // Tells the server which page of the site the visitor is on (docs/protocol.md, `page`), once per conversation
+  // and page: the agent sees it beside the conversation.
+  #sendPage() {
+    const page = this.#page;
+    if (!page || !this.#convId || this.#ended) return;
+    const key = JSON.stringify([this.#convId, page.url, page.title]);
+    if (key === this.#pageSent) return;
+    this.#pageSent = key;
+    this.#client.request('page', { conversation_id: this.#convId, url: page.url, title: page.title })
+      .catch(() => {
+        if (this.#pageSent === key) this.#pageSent = ''; // try again after the next hello
+      });
   }
 
   #onHelloConversation(data) {
@@ -256,6 +283,7 @@ export class VisitorChat {
     this.#saved.adopt(id);
     this.#renderQueue();
     this.#call.conversationChanged();
+    this.#sendPage();
   }
 
   #setQueue(id, queue) {
