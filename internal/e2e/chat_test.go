@@ -107,3 +107,31 @@ func TestTheDeskShowsTheVisitorsPage(t *testing.T) {
 		t.Fatalf("the link's rel is %q", rel)
 	}
 }
+
+// Ana transfers a chat to her group: Ben, free, gets it with its transcript, the visitor is told and stays in the
+// same conversation, and it is no longer Ana's to answer.
+func TestAnAgentTransfersAChatToAColleague(t *testing.T) {
+	env := apptest.Start(t, nil)
+	browser := newBrowser(t)
+	visitor, ana, ben := newTab(t, browser, "visitor"), newTab(t, browser, "Ana"), newTab(t, browser, "Ben")
+
+	loginDesk(ana, env.URL, demo.AnaEmail)
+	startChat(visitor, env.URL, "I need a quote for twelve chairs")
+	visitor.waitFor("Ana answers", hasMessage(widgetDoc, "system", "Ana joined"))
+	loginDesk(ben, env.URL, demo.BenEmail)
+
+	ana.click(byTestID("document", "conversation-item"))
+	ana.click(byTestID("document", "transfer-conversation"))
+	visitor.waitFor("the visitor is told", hasMessage(widgetDoc, "system", "Ana is passing you to a colleague"))
+	visitor.waitFor("Ben joins", hasMessage(widgetDoc, "system", "Ben joined"))
+
+	ben.click(fmt.Sprintf("[...document.querySelectorAll('[data-testid=\"conversation-item\"]')].find(i => i.innerText.includes(%q))", "twelve chairs"))
+	ben.waitFor("Ben reads the whole conversation", hasMessage("document", "visitor", "twelve chairs")+" && "+
+		hasMessage("document", "system", "Ana transferred the conversation to the group"))
+	ben.typeInto(byTestID("document", "message-input"), "Ben here: twelve chairs, no problem.")
+	ben.click(byTestID("document", "send-message"))
+	visitor.waitFor("Ben's reply reaches the visitor", hasMessage(widgetDoc, "agent", "twelve chairs, no problem"))
+	// Ana, who still has it on screen, sees it is Ben's now, and can no longer end or transfer it.
+	ana.waitFor("Ana sees Ben has it", "document.querySelector('.view__meta').innerText.includes('Assigned to Ben') && !"+
+		visible(byTestID("document", "transfer-conversation"))+" && !"+visible(byTestID("document", "end-conversation")))
+}

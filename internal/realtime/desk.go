@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"github.com/parley/parley/internal/call"
 	"github.com/parley/parley/internal/chat"
 	"github.com/parley/parley/internal/notify"
+	"github.com/parley/parley/internal/routing"
 	"github.com/parley/parley/internal/store"
 )
 
@@ -179,6 +181,18 @@ func (d *deskConn) request(ctx context.Context, c *conn, env envelope, received 
 			return nil, err
 		}
 		if err := d.hub.router.Claim(ctx, d.account.ID, m.ConversationID); err != nil {
+			return nil, chatError(err)
+		}
+		return convAck{ConversationID: m.ConversationID}, nil
+	case "conversation.transfer":
+		var m endData
+		if err := decode(env, &m); err != nil {
+			return nil, err
+		}
+		if err := d.hub.router.Transfer(ctx, d.account.ID, d.account.Name, m.ConversationID); err != nil {
+			if errors.Is(err, routing.ErrConflict) {
+				return nil, perr(CodeConflict, "the conversation is closed, or a video call is under way in it: end the call first")
+			}
 			return nil, chatError(err)
 		}
 		return convAck{ConversationID: m.ConversationID}, nil

@@ -414,3 +414,30 @@ func TestTheVisitorsPageReachesTheDesk(t *testing.T) {
 		t.Fatalf("the desk's list: %+v %v", list, err)
 	}
 }
+
+// Only a conversation's agent may transfer it: Ben's attempt on Ana's gets a clear error and changes nothing, and
+// Ana's own transfer is acknowledged.
+func TestOnlyTheAgentTransfersTheirConversation(t *testing.T) {
+	env := apptest.Start(t, nil)
+	ana := deskOnline(t, env, demo.AnaEmail)
+	v := visitor(t, env, env.VisitorToken(t), nil)
+	conv := send(t, v, "m1", map[string]any{"client_msg_id": "m1", "body": "hello"}).ConversationID
+	ben := env.OpenDesk(t, demo.BenEmail)
+
+	ben.Send("conversation.transfer", "t1", map[string]any{"conversation_id": conv})
+	ben.ExpectError("t1", 105)
+	ben.Send("conversation.transfer", "t2", map[string]any{"conversation_id": "cv_nope"})
+	ben.ExpectError("t2", 105)
+	if c, err := env.Store.Conversation(t.Context(), conv); err != nil || c.AgentID == "" {
+		t.Fatalf("after Ben's attempts: %+v %v", c, err)
+	}
+	ana.Send("conversation.transfer", "t3", map[string]any{"conversation_id": conv})
+	for f := ana.Next(); f.Type != "ack" || f.ID != "t3"; f = ana.Next() {
+		if f.Type == "error" {
+			t.Fatalf("Ana's transfer: %s", f.Data)
+		}
+	}
+	if c, err := env.Store.Conversation(t.Context(), conv); err != nil || c.AgentID != "" {
+		t.Fatalf("after Ana's transfer: %+v %v", c, err)
+	}
+}

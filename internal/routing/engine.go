@@ -301,6 +301,19 @@ func (e *Engine) Claim(ctx context.Context, agentID, convID string) error {
 	return nil
 }
 
+// Transfer hands the agent's conversation back to its group's queue, ahead of new arrivals, for a colleague to take
+// (store.Transfer), and serves the queue: the visitor waits in the waiting room again, the agent's slot is free.
+func (e *Engine) Transfer(ctx context.Context, agentID, agentName, convID string) error {
+	r, app, err := e.st.Transfer(ctx, convID, agentID, agentName, e.now())
+	if err != nil {
+		return mapErr(err)
+	}
+	e.n.Events(ctx, app.Conversation, app.Events, time.Time{})
+	e.n.Summary(ctx, convID)
+	e.dispatch(ctx, r.GroupID, store.ChannelChat)
+	return nil
+}
+
 // SetPresence sets an agent's status on a channel. Becoming available may serve the queue at once; leaving
 // withdraws the agent's ringing offers.
 func (e *Engine) SetPresence(ctx context.Context, agentID, channel, status string) (store.Presence, error) {

@@ -628,3 +628,66 @@ func TestACallEndCutShortIsSettledByTheTick(t *testing.T) {
 		}
 	})
 }
+
+// An agent hands a conversation back to the group: it goes to a colleague ahead of a newer visitor, never back to
+// the agent who handed it over, the agent's slot frees up, and the transcript says so. Only the conversation's
+// agent may hand it over, and not while a video call is under way in it.
+func TestATransferGoesToAColleagueFirst(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, 2, 1, nil)
+		ana, ben := h.agents[0], h.agents[1]
+		h.available(0, store.ChannelChat)
+		c := h.visitor()
+		if got := h.conv(c).AgentID; got != ana.ID {
+			t.Fatalf("the first conversation went to %q", got)
+		}
+		if err := h.e.Transfer(h.ctx, ben.ID, ben.Name, c.ID); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a transfer by someone else: %v", err)
+		}
+
+		// Nobody else is free: it waits, and Ana, though free again, is not given it back.
+		if err := h.e.Transfer(h.ctx, ana.ID, ana.Name, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		r := h.request(c)
+		if r.State != store.RequestQueued || r.Priority != store.TransferPriority || h.conv(c).AgentID != "" {
+			t.Fatalf("after the transfer: %+v, agent %q", r, h.conv(c).AgentID)
+		}
+		evs, _ := st.Events(h.ctx, c.ID, 0, 10)
+		if last := evs[len(evs)-1]; last.Type != store.EventTransferred || last.AuthorID != ana.ID {
+			t.Fatalf("the transcript ends with %+v", last)
+		}
+		// Ana's slot is free: a new visitor gets her at once.
+		newer := h.visitor()
+		if got := h.conv(newer).AgentID; got != ana.ID {
+			t.Fatalf("Ana's freed slot: the newer visitor went to %q", got)
+		}
+		if h.conv(c).AgentID != "" {
+			t.Fatal("the transferred conversation went back to Ana")
+		}
+		// A third visitor arrives before Ben is free: the transferred conversation is still served first.
+		third := h.visitor()
+		h.available(1, store.ChannelChat)
+		if got := h.conv(c).AgentID; got != ben.ID {
+			t.Fatalf("the transferred conversation went to %q, want Ben", got)
+		}
+		if h.conv(third).AgentID != "" {
+			t.Fatal("the newer visitor went before the transferred conversation")
+		}
+
+		// Not while a call is under way; nor once it is over.
+		if _, err := st.CreateCall(h.ctx, c.ID, c.VisitorID, h.clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.e.Transfer(h.ctx, ben.ID, ben.Name, c.ID); !errors.Is(err, ErrConflict) {
+			t.Fatalf("a transfer during a call: %v", err)
+		}
+		h.end(newer)
+		if err := h.e.Transfer(h.ctx, ana.ID, ana.Name, newer.ID); !errors.Is(err, ErrConflict) {
+			t.Fatalf("a transfer of a closed conversation: %v", err)
+		}
+		if v, err := st.RoutingViolations(h.ctx, h.clk.Now(), time.Second); err != nil || len(v) != 0 {
+			t.Fatalf("violations: %v %v", v, err)
+		}
+	})
+}

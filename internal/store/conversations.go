@@ -16,9 +16,10 @@ const (
 
 // Event types, the entries of a conversation's transcript.
 const (
-	EventMessage  = "message"
-	EventAssigned = "assigned"
-	EventEnded    = "ended"
+	EventMessage     = "message"
+	EventAssigned    = "assigned"
+	EventEnded       = "ended"
+	EventTransferred = "transferred" // the agent handed the conversation back to the group's queue
 )
 
 // Authors of events.
@@ -236,6 +237,17 @@ type AgentMessage struct {
 // Taking a waiting conversation goes through Claim, which checks the agent's capacity.
 func mine(ctx context.Context, tx q, id, agentID string) (Conversation, error) {
 	c, err := scanConv(tx.row(ctx, "SELECT "+convCols+" FROM conversations WHERE id = ?", id))
+	return ownedOpen(c, err, agentID)
+}
+
+// lockMine is mine with the conversation's row locked until tx ends.
+func (s *Store) lockMine(ctx context.Context, tx q, id, agentID string) (Conversation, error) {
+	c, err := scanConv(tx.row(ctx, "SELECT "+convCols+" FROM conversations WHERE id = ?"+s.forUpdate(false), id))
+	return ownedOpen(c, err, agentID)
+}
+
+// ownedOpen checks a conversation just read (c, err) is the agent's (else ErrNotFound) and open (else ErrClosed).
+func ownedOpen(c Conversation, err error, agentID string) (Conversation, error) {
 	if err != nil {
 		return Conversation{}, err
 	}

@@ -66,15 +66,8 @@ func (s *Store) AgentInvites(ctx context.Context, agentID string) ([]Invite, err
 func (s *Store) CreateInvite(ctx context.Context, convID, agentID, state string, auto bool, now, expires time.Time) (Invite, error) {
 	id := NewID("iv")
 	err := s.inTx(ctx, func(tx q) error {
-		c, err := scanConv(tx.row(ctx, "SELECT "+convCols+" FROM conversations WHERE id = ?"+s.forUpdate(false), convID))
-		if err != nil {
+		if _, err := s.lockMine(ctx, tx, convID, agentID); err != nil {
 			return err
-		}
-		if c.AgentID != agentID {
-			return ErrNotFound
-		}
-		if c.Status != StatusOpen {
-			return ErrClosed
 		}
 		var busy int
 		if err := tx.row(ctx, `SELECT (SELECT COUNT(*) FROM calls WHERE conversation_id = ? AND ended_at = 0)
@@ -84,7 +77,7 @@ func (s *Store) CreateInvite(ctx context.Context, convID, agentID, state string,
 		if busy > 0 {
 			return ErrConflict
 		}
-		_, err = tx.exec(ctx, "INSERT INTO call_invites (id, conversation_id, agent_id, auto, state, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		_, err := tx.exec(ctx, "INSERT INTO call_invites (id, conversation_id, agent_id, auto, state, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			id, convID, agentID, auto, state, ms(now), ms(expires))
 		if isUnique(err) {
 			return ErrConflict

@@ -1061,6 +1061,69 @@ func (s *Store) Claim(ctx context.Context, convID, agentID string, now time.Time
 	return d, err
 }
 
+// TransferPriority puts a conversation an agent handed over ahead of new arrivals in its group's queue.
+const TransferPriority = 1
+
+// Transfer hands the agent's open conversation back to its group's queue for a colleague, in one transaction: the
+// agent's chat request closes (their slot frees up), the conversation has no agent any more, and a new chat request
+// waits ahead of new arrivals (TransferPriority), with the agent excluded from it; a "transferred" event by the
+// agent goes in the transcript. The queue's places don't refuse it. A conversation that is not the agent's is
+// ErrNotFound, a closed one ErrClosed, and one with a video call under way ErrConflict (the call's agent must stay).
+func (s *Store) Transfer(ctx context.Context, convID, agentID, agentName string, now time.Time) (Request, Appended, error) {
+	var r Request
+	var out Appended
+	err := s.inTx(ctx, func(tx q) error {
+		c, err := s.lockMine(ctx, tx, convID, agentID)
+		if err != nil {
+			return err
+		}
+		var calls int
+		if err := tx.row(ctx, "SELECT COUNT(*) FROM calls WHERE conversation_id = ? AND ended_at = 0", convID).Scan(&calls); err != nil {
+			return err
+		}
+		if calls > 0 {
+			return ErrConflict
+		}
+		var group sql.NullString
+		if err := tx.row(ctx, "SELECT group_id FROM sites WHERE id = ?", c.SiteID).Scan(&group); err != nil {
+			return notFound(err)
+		}
+		if group.String == "" {
+			return ErrNotFound // nobody else could take it
+		}
+		held, err := scanRequests(tx.query(ctx, "SELECT "+requestCols+" FROM routing_requests WHERE conversation_id = ? AND channel = ? AND state = ?"+s.forUpdate(false),
+			convID, ChannelChat, RequestAssigned))
+		if err != nil {
+			return err
+		}
+		for i := range held {
+			if err := s.setRequestState(ctx, tx, &held[i], RequestClosed, "transferred", now); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.exec(ctx, "UPDATE conversations SET agent_id = NULL, routing = ? WHERE id = ?", RequestQueued, convID); err != nil {
+			return err
+		}
+		r = Request{ID: NewOrderedID("rq"), ConversationID: convID, Channel: ChannelChat, GroupID: group.String, Priority: TransferPriority,
+			State: RequestQueued, EnqueuedAt: now, UpdatedAt: now, VisitorSeenAt: now}
+		if _, err := tx.exec(ctx, "INSERT INTO routing_requests (id, conversation_id, channel, group_id, priority, state, enqueued_at, updated_at, visitor_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			r.ID, convID, ChannelChat, group.String, TransferPriority, RequestQueued, ms(now), ms(now), ms(now)); err != nil {
+			return err
+		}
+		if _, err := tx.exec(ctx, "INSERT INTO routing_exclusions (request_id, agent_id) VALUES (?, ?)", r.ID, agentID); err != nil {
+			return err
+		}
+		e := Event{ConversationID: convID, Type: EventTransferred, Author: AuthorAgent, AuthorID: agentID, AuthorName: agentName, CreatedAt: now}
+		if err := appendEvent(ctx, tx, &e); err != nil {
+			return err
+		}
+		c.AgentID, c.LastSeq, c.UpdatedAt = "", e.Seq, now
+		out = Appended{Conversation: c, Events: []Event{e}}
+		return nil
+	})
+	return r, out, err
+}
+
 // EndConversationRequests settles a conversation's requests when it closes: an assigned one is closed (and its
 // handling time feeds the group's average), a waiting one is cancelled and its offers withdrawn.
 func (s *Store) EndConversationRequests(ctx context.Context, convID string, now time.Time) ([]Decision, error) {

@@ -113,6 +113,7 @@ export class ConversationList {
     s.updated_at = ev.created_at || Date.now();
     if (ev.type === 'message') s.last_body = ev.body;
     if (ev.type === 'assigned') Object.assign(s, { agent_name: ev.author_name, routing: 'assigned' });
+    if (ev.type === 'transferred') Object.assign(s, { agent_id: null, agent_name: '', routing: 'queued' });
     if (ev.type === 'ended') s.status = 'closed';
     // Only the visitor's words make a conversation unread: replies and notices don't.
     if (s.id === this.#selected || (ev.author !== 'visitor' && wasRead)) this.markRead(s.id, ev.seq, false);

@@ -10,6 +10,7 @@ const messages = {
     'transcript.bot': 'Bot',
     'transcript.visitor': 'Visitor',
     'transcript.joined': '{name} joined the conversation',
+    'transcript.transferred': '{name} transferred the conversation to the group',
     'transcript.ended': 'The conversation has ended',
     'transcript.ended_inactive': 'Closed after {after} with nothing said',
     'transcript.sending': 'Sending…',

@@ -180,6 +180,12 @@ export class Transcript {
           ev.created_at,
           'assigned',
         );
+      case 'transferred':
+        return this.#systemLine(
+          this.#t('transcript.transferred', { name: ev.author_name || this.#t('transcript.agent') }),
+          ev.created_at,
+          'transferred',
+        );
       case 'ended':
         if (ev.data && ev.data.reason === 'inactive') {
           const after = formatDuration(Number(ev.data.after_seconds) * 1000);

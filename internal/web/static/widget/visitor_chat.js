@@ -253,6 +253,9 @@ export class VisitorChat {
       // The server pushes `assigned` too; this only makes sure the waiting room goes as the agent joins.
       const q = this.#queues.get(id);
       if (q && (q.state === 'queued' || q.state === 'offered')) this.#setQueue(id, { ...q, state: 'assigned' });
+    } else if (ev.type === 'transferred') {
+      this.#agentName = null; // a colleague joins next
+      this.#chatbox.setAgent(null);
     } else if (ev.type === 'ended') {
       this.#setEnded(true);
       // Nobody will come any more; a visitor who was turned away may still leave a message.
