@@ -154,9 +154,17 @@ func (e *Engine) refreshQueue(ctx context.Context, groupID, channel string) {
 		e.log.Warn("group averages", slog.Any("error", err))
 		return
 	}
+	excluded, err := e.st.QueueExclusions(ctx, groupID, channel)
+	if err != nil {
+		e.log.Warn("queue exclusions", slog.Any("error", err))
+		return
+	}
 	for i, r := range queue {
-		eta := e.eta(ctx, r, i+1, capacity, avg)
-		e.announceRequest(ctx, r, i+1, eta)
+		c := capacity
+		if ex := excluded[r.ID]; len(ex) > 0 {
+			c = capacity.Without(ex) // the agents who declined, missed or handed it over won't serve it
+		}
+		e.announceRequest(ctx, r, i+1, e.eta(ctx, r, i+1, c, avg))
 	}
 }
 

@@ -657,6 +657,10 @@ func TestATransferGoesToAColleagueFirst(t *testing.T) {
 		if last := evs[len(evs)-1]; last.Type != store.EventTransferred || last.AuthorID != ana.ID {
 			t.Fatalf("the transcript ends with %+v", last)
 		}
+		// The visitor is told honestly that nobody can take it now: Ana, the only one available, won't.
+		if q := h.queueView(c); q == nil || q.ETA == nil || q.ETA.Reason != "no_agent" {
+			t.Fatalf("the transferred visitor's queue view: %+v", q)
+		}
 		// Ana's slot is free: a new visitor gets her at once.
 		newer := h.visitor()
 		if got := h.conv(newer).AgentID; got != ana.ID {

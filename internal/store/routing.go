@@ -1238,6 +1238,46 @@ type Capacity struct {
 	Serving float64
 	// Online counts the group's agents available on the channel.
 	Online int
+	// ByAgent is each available agent's share of Free and Serving, so that a request some of them may not take
+	// (Without) is estimated on the others.
+	ByAgent map[string]Capacity
+}
+
+// Without is the capacity left for a request the given agents are excluded from (they declined it, missed it, or
+// handed it over).
+func (c Capacity) Without(agents map[string]bool) Capacity {
+	out := Capacity{Free: c.Free, Serving: c.Serving, Online: c.Online}
+	for id := range agents {
+		if a, ok := c.ByAgent[id]; ok {
+			out.Free -= a.Free
+			out.Serving -= a.Serving
+			out.Online -= a.Online
+		}
+	}
+	return out
+}
+
+// QueueExclusions lists, for each request waiting in a group's queue on a channel, the agents excluded from it.
+// Requests nobody is excluded from are left out.
+func (s *Store) QueueExclusions(ctx context.Context, groupID, channel string) (map[string]map[string]bool, error) {
+	rows, err := s.q().query(ctx, `SELECT x.request_id, x.agent_id FROM routing_exclusions x JOIN routing_requests r ON r.id = x.request_id
+		WHERE r.group_id = ? AND r.channel = ? AND r.state = ?`, groupID, channel, RequestQueued)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]map[string]bool{}
+	for rows.Next() {
+		var req, agent string
+		if err := rows.Scan(&req, &agent); err != nil {
+			return nil, err
+		}
+		if out[req] == nil {
+			out[req] = map[string]bool{}
+		}
+		out[req][agent] = true
+	}
+	return out, rows.Err()
 }
 
 // GroupCapacity measures a group's capacity on a channel.
@@ -1249,7 +1289,7 @@ func (s *Store) GroupCapacity(ctx context.Context, groupID, channel string) (Cap
 	if err != nil {
 		return Capacity{}, err
 	}
-	var c Capacity
+	c := Capacity{ByAgent: map[string]Capacity{}}
 	groupsOf := map[string]int{}
 	rows, err := s.q().query(ctx, `SELECT m.account_id, COUNT(*) FROM group_members m WHERE m.account_id IN
 		(SELECT account_id FROM group_members WHERE group_id = ?) GROUP BY m.account_id`, groupID)
@@ -1272,15 +1312,18 @@ func (s *Store) GroupCapacity(ctx context.Context, groupID, channel string) (Cap
 		if channel == ChannelVideo {
 			slots = 1
 		}
-		c.Online++
-		c.Serving += float64(slots) / float64(max(groups, 1))
+		mine := Capacity{Online: 1, Serving: float64(slots) / float64(max(groups, 1))}
 		if a.eligible(channel) {
 			if channel == ChannelVideo {
-				c.Free++
+				mine.Free = 1
 			} else {
-				c.Free += a.Capacity - a.ChatLoad
+				mine.Free = a.Capacity - a.ChatLoad
 			}
 		}
+		c.Online += mine.Online
+		c.Serving += mine.Serving
+		c.Free += mine.Free
+		c.ByAgent[a.ID] = mine
 	}
 	return c, nil
 }
