@@ -268,9 +268,9 @@ func (s *Service) RunInactivity(ctx context.Context, after time.Duration) {
 			return
 		case <-t.C:
 			if n, err := s.CloseInactive(ctx, after); err != nil {
-				s.log.Warn("close inactive conversations", "err", err)
+				s.log.Warn("close inactive conversations", slog.Any("error", err))
 			} else if n > 0 {
-				s.log.Info("closed inactive conversations", "count", n, "after", after)
+				s.log.Info("closed inactive conversations", slog.Int("count", n), slog.Duration("after", after))
 			}
 		}
 	}
