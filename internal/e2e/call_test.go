@@ -62,6 +62,7 @@ func TestVideoCallFromTheWidget(t *testing.T) {
 		visible(byTestID(widgetDoc, "quality-indicator"))+" && "+byTestID(widgetDoc, "quality-indicator")+".dataset.tier === 'high'")
 	agent.waitFor("Ana's quality indicator says high",
 		visible(byTestID("document", "quality-indicator"))+" && "+byTestID("document", "quality-indicator")+".dataset.tier === 'high'")
+	agent.waitFor("Ana can't transfer the conversation during its call", "!"+visible(byTestID("document", "transfer-conversation")))
 
 	// 4. The visitor turns the camera off: Ana sees the placeholder and frames stop; back on, they resume.
 	visitor.click(byTestID(widgetDoc, "toggle-camera"))
@@ -89,6 +90,7 @@ func TestVideoCallFromTheWidget(t *testing.T) {
 	visitor.waitFor("the visitor's transcript shows the end of the call", fmt.Sprintf(ended, widgetDoc))
 	agent.waitFor("Ana's transcript shows the end of the call", fmt.Sprintf(ended, "document"))
 	agent.waitFor("Ana sees the call-quality card", visible(byTestID("document", "call-quality")))
+	agent.waitFor("Ana may transfer the conversation again", visible(byTestID("document", "transfer-conversation")))
 	const after = "Thanks, that helped!"
 	visitor.typeInto(byTestID(widgetDoc, "message-input"), after)
 	visitor.click(byTestID(widgetDoc, "send-message"))

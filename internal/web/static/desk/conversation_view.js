@@ -182,7 +182,7 @@ export class ConversationView {
         return ev.author_name || t('transcript.agent');
       },
     });
-    pane = { id, transcript, closed: false, loading: null };
+    pane = { id, transcript, closed: false, inCall: false, callSeq: 0, loading: null };
     this.#panes.set(id, pane);
     return pane;
   }
@@ -208,6 +208,13 @@ export class ConversationView {
   #addEvent(pane, ev) {
     if (!pane.transcript.add(ev)) return;
     if (ev.type === 'ended') this.#setClosed(pane);
+    if ((ev.type === 'call_started' || ev.type === 'call_ended') && ev.seq > pane.callSeq) {
+      // A conversation can't be transferred while its call is under way (its agent must stay). The latest of
+      // these events says, whatever order they arrive in.
+      pane.callSeq = ev.seq;
+      pane.inCall = ev.type === 'call_started';
+      if (pane.id === this.#current) this.#renderHeader();
+    }
     if (pane.id === this.#current) this.#list.markRead(pane.id, pane.transcript.lastSeq);
   }
 
@@ -244,7 +251,7 @@ export class ConversationView {
     this.#renderPage(s);
     this.#renderContact(s);
     this.#end.hidden = !mine;
-    this.#transfer.hidden = !mine;
+    this.#transfer.hidden = !mine || Boolean(pane && pane.inCall);
     this.#escalation?.setConversation({ id, mine, closed });
     this.#composer.hidden = closed;
     this.#input.disabled = !mine;
