@@ -191,7 +191,7 @@ func (d *deskConn) request(ctx context.Context, c *conn, env envelope, received 
 		}
 		if err := d.hub.router.Transfer(ctx, d.account.ID, d.account.Name, m.ConversationID); err != nil {
 			if errors.Is(err, routing.ErrConflict) {
-				return nil, perr(CodeConflict, "the conversation is closed, or a video call is under way in it: end the call first")
+				return nil, perr(CodeConflict, "the conversation is closed, or a video call or an invitation to one is under way in it")
 			}
 			return nil, chatError(err)
 		}

@@ -679,7 +679,17 @@ func TestATransferGoesToAColleagueFirst(t *testing.T) {
 			t.Fatal("the newer visitor went before the transferred conversation")
 		}
 
-		// Not while a call is under way; nor once it is over.
+		// Not while an invitation to video waits for the visitor, nor while a call is under way; nor once it is over.
+		inv, err := st.CreateInvite(h.ctx, c.ID, ben.ID, store.InvitePending, false, h.clk.Now(), h.clk.Now().Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.e.Transfer(h.ctx, ben.ID, ben.Name, c.ID); !errors.Is(err, ErrConflict) {
+			t.Fatalf("a transfer during an invitation: %v", err)
+		}
+		if _, err := st.AnswerInvite(h.ctx, inv.ID, c.VisitorID, false, h.clk.Now(), h.clk.Now()); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := st.CreateCall(h.ctx, c.ID, c.VisitorID, h.clk.Now()); err != nil {
 			t.Fatal(err)
 		}

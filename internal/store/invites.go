@@ -59,6 +59,15 @@ func (s *Store) AgentInvites(ctx context.Context, agentID string) ([]Invite, err
 	return scanInvites(s.q().query(ctx, inviteSelect+"WHERE i.agent_id = ? AND i.state IN ('pending', 'accepted') ORDER BY i.created_at", agentID))
 }
 
+// videoUnderWay reports whether a conversation has a video call under way (queued, ringing or live) or an
+// invitation to one that the visitor has not yet turned down or used.
+func videoUnderWay(ctx context.Context, tx q, convID string) (bool, error) {
+	var n int
+	err := tx.row(ctx, `SELECT (SELECT COUNT(*) FROM calls WHERE conversation_id = ? AND ended_at = 0)
+		+ (SELECT COUNT(*) FROM call_invites WHERE conversation_id = ? AND state IN ('pending', 'accepted'))`, convID, convID).Scan(&n)
+	return n > 0, err
+}
+
 // CreateInvite records the agent's invitation to the visitor of a conversation assigned to them. state is
 // InvitePending (the visitor is asked) or InviteAccepted (auto: a bot's handover to video; the visitor goes to the
 // lobby at once). A conversation that is not the agent's is ErrNotFound, a closed one ErrClosed; one with a call
@@ -69,15 +78,14 @@ func (s *Store) CreateInvite(ctx context.Context, convID, agentID, state string,
 		if _, err := s.lockMine(ctx, tx, convID, agentID); err != nil {
 			return err
 		}
-		var busy int
-		if err := tx.row(ctx, `SELECT (SELECT COUNT(*) FROM calls WHERE conversation_id = ? AND ended_at = 0)
-			+ (SELECT COUNT(*) FROM call_invites WHERE conversation_id = ? AND state IN ('pending', 'accepted'))`, convID, convID).Scan(&busy); err != nil {
+		busy, err := videoUnderWay(ctx, tx, convID)
+		if err != nil {
 			return err
 		}
-		if busy > 0 {
+		if busy {
 			return ErrConflict
 		}
-		_, err := tx.exec(ctx, "INSERT INTO call_invites (id, conversation_id, agent_id, auto, state, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		_, err = tx.exec(ctx, "INSERT INTO call_invites (id, conversation_id, agent_id, auto, state, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			id, convID, agentID, auto, state, ms(now), ms(expires))
 		if isUnique(err) {
 			return ErrConflict

@@ -322,15 +322,10 @@ func (s *Store) setRequestState(ctx context.Context, tx q, r *Request, state, re
 // CreateRequest puts a conversation in its group's queue for a channel. A conversation already waiting or served
 // on that channel is ErrConflict.
 func (s *Store) CreateRequest(ctx context.Context, convID, channel, groupID string, priority int, now time.Time) (Request, error) {
-	r := Request{ID: NewOrderedID("rq"), ConversationID: convID, Channel: channel, GroupID: groupID, Priority: priority,
-		State: RequestQueued, EnqueuedAt: now, UpdatedAt: now, VisitorSeenAt: now}
+	var r Request
 	err := s.inTx(ctx, func(tx q) error {
-		_, err := tx.exec(ctx, "INSERT INTO routing_requests (id, conversation_id, channel, group_id, priority, state, enqueued_at, updated_at, visitor_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			r.ID, convID, channel, groupID, priority, r.State, ms(now), ms(now), ms(now))
-		if isUnique(err) {
-			return ErrConflict
-		}
-		if err != nil {
+		var err error
+		if r, err = insertRequest(ctx, tx, convID, channel, groupID, priority, now); err != nil {
 			return err
 		}
 		if channel == ChannelChat {
@@ -338,6 +333,19 @@ func (s *Store) CreateRequest(ctx context.Context, convID, channel, groupID stri
 		}
 		return err
 	})
+	return r, err
+}
+
+// insertRequest adds a request of the conversation waiting on the channel from now, in tx. A request already live
+// on that channel is ErrConflict.
+func insertRequest(ctx context.Context, tx q, convID, channel, groupID string, priority int, now time.Time) (Request, error) {
+	r := Request{ID: NewOrderedID("rq"), ConversationID: convID, Channel: channel, GroupID: groupID, Priority: priority,
+		State: RequestQueued, EnqueuedAt: now, UpdatedAt: now, VisitorSeenAt: now}
+	_, err := tx.exec(ctx, "INSERT INTO routing_requests (id, conversation_id, channel, group_id, priority, state, enqueued_at, updated_at, visitor_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		r.ID, convID, channel, groupID, priority, r.State, ms(now), ms(now), ms(now))
+	if isUnique(err) {
+		return r, ErrConflict
+	}
 	return r, err
 }
 
@@ -775,13 +783,7 @@ func (s *Store) AssignDirect(ctx context.Context, convID, channel, agentID strin
 		if !eligible {
 			return ErrAtCapacity
 		}
-		r := Request{ID: NewOrderedID("rq"), ConversationID: convID, Channel: channel, GroupID: group.String, State: RequestQueued,
-			EnqueuedAt: now, UpdatedAt: now, VisitorSeenAt: now}
-		_, err = tx.exec(ctx, "INSERT INTO routing_requests (id, conversation_id, channel, group_id, priority, state, enqueued_at, updated_at, visitor_seen_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)",
-			r.ID, convID, channel, group.String, RequestQueued, ms(now), ms(now), ms(now))
-		if isUnique(err) {
-			return ErrConflict
-		}
+		r, err := insertRequest(ctx, tx, convID, channel, group.String, 0, now)
 		if err != nil {
 			return err
 		}
@@ -1032,10 +1034,7 @@ func (s *Store) Claim(ctx context.Context, convID, agentID string, now time.Time
 			if err := tx.row(ctx, "SELECT group_id FROM sites WHERE id = ?", c.SiteID).Scan(&g); err != nil {
 				return err
 			}
-			r = Request{ID: NewOrderedID("rq"), ConversationID: convID, Channel: ChannelChat, GroupID: g.String, State: RequestQueued,
-				EnqueuedAt: now, UpdatedAt: now, VisitorSeenAt: now}
-			_, err = tx.exec(ctx, "INSERT INTO routing_requests (id, conversation_id, channel, group_id, priority, state, enqueued_at, updated_at, visitor_seen_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)",
-				r.ID, convID, ChannelChat, g.String, RequestQueued, ms(now), ms(now), ms(now))
+			r, err = insertRequest(ctx, tx, convID, ChannelChat, g.String, 0, now)
 		}
 		if err != nil {
 			return err
@@ -1068,7 +1067,8 @@ const TransferPriority = 1
 // agent's chat request closes (their slot frees up), the conversation has no agent any more, and a new chat request
 // waits ahead of new arrivals (TransferPriority), with the agent excluded from it; a "transferred" event by the
 // agent goes in the transcript. The queue's places don't refuse it. A conversation that is not the agent's is
-// ErrNotFound, a closed one ErrClosed, and one with a video call under way ErrConflict (the call's agent must stay).
+// ErrNotFound, a closed one ErrClosed, and one with a video call under way, or an invitation to one waiting,
+// ErrConflict (the call's agent must stay).
 func (s *Store) Transfer(ctx context.Context, convID, agentID, agentName string, now time.Time) (Request, Appended, error) {
 	var r Request
 	var out Appended
@@ -1077,12 +1077,12 @@ func (s *Store) Transfer(ctx context.Context, convID, agentID, agentName string,
 		if err != nil {
 			return err
 		}
-		var calls int
-		if err := tx.row(ctx, "SELECT COUNT(*) FROM calls WHERE conversation_id = ? AND ended_at = 0", convID).Scan(&calls); err != nil {
+		busy, err := videoUnderWay(ctx, tx, convID)
+		if err != nil {
 			return err
 		}
-		if calls > 0 {
-			return ErrConflict
+		if busy {
+			return ErrConflict // the call, or the call the visitor was invited to, is this agent's
 		}
 		var group sql.NullString
 		if err := tx.row(ctx, "SELECT group_id FROM sites WHERE id = ?", c.SiteID).Scan(&group); err != nil {
@@ -1104,10 +1104,7 @@ func (s *Store) Transfer(ctx context.Context, convID, agentID, agentName string,
 		if _, err := tx.exec(ctx, "UPDATE conversations SET agent_id = NULL, routing = ? WHERE id = ?", RequestQueued, convID); err != nil {
 			return err
 		}
-		r = Request{ID: NewOrderedID("rq"), ConversationID: convID, Channel: ChannelChat, GroupID: group.String, Priority: TransferPriority,
-			State: RequestQueued, EnqueuedAt: now, UpdatedAt: now, VisitorSeenAt: now}
-		if _, err := tx.exec(ctx, "INSERT INTO routing_requests (id, conversation_id, channel, group_id, priority, state, enqueued_at, updated_at, visitor_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			r.ID, convID, ChannelChat, group.String, TransferPriority, RequestQueued, ms(now), ms(now), ms(now)); err != nil {
+		if r, err = insertRequest(ctx, tx, convID, ChannelChat, group.String, TransferPriority, now); err != nil {
 			return err
 		}
 		if _, err := tx.exec(ctx, "INSERT INTO routing_exclusions (request_id, agent_id) VALUES (?, ?)", r.ID, agentID); err != nil {
