@@ -122,6 +122,7 @@ func TestAnAgentTransfersAChatToAColleague(t *testing.T) {
 
 	ana.click(byTestID("document", "conversation-item"))
 	ana.click(byTestID("document", "transfer-conversation"))
+	ana.click(byTestID("document", "transfer-to-group"))
 	visitor.waitFor("the visitor is told", hasMessage(widgetDoc, "system", "Ana is passing you to a colleague"))
 	visitor.waitFor("Ben joins", hasMessage(widgetDoc, "system", "Ben joined"))
 
@@ -134,4 +135,43 @@ func TestAnAgentTransfersAChatToAColleague(t *testing.T) {
 	// Ana, who still has it on screen, sees it is Ben's now, and can no longer end or transfer it.
 	ana.waitFor("Ana sees Ben has it", "document.querySelector('.view__meta').innerText.includes('Assigned to Ben') && !"+
 		visible(byTestID("document", "transfer-conversation"))+" && !"+visible(byTestID("document", "end-conversation")))
+}
+
+// Ana hands a chat to Ben by name. The Transfer menu shows whether each colleague can take a chat now: Ben, who
+// has switched chat off, is listed but can't be chosen; once he is back, Ana picks him, he has the conversation
+// at once, and the visitor is told who they are talking to.
+func TestAnAgentHandsAChatToAColleagueByName(t *testing.T) {
+	env := apptest.Start(t, nil)
+	browser := newBrowser(t)
+	visitor, ana, ben := newTab(t, browser, "visitor"), newTab(t, browser, "Ana"), newTab(t, browser, "Ben")
+
+	loginDesk(ana, env.URL, demo.AnaEmail)
+	startChat(visitor, env.URL, "Can someone from the workshop tell me about oak finishes?")
+	visitor.waitFor("Ana answers", hasMessage(widgetDoc, "system", "Ana joined"))
+	loginDesk(ben, env.URL, demo.BenEmail)
+	toggle := byTestID("document", "presence-chat")
+	ben.click(toggle)
+	ben.waitFor("Ben has switched chat off", toggle+".getAttribute('aria-pressed') === 'false'")
+
+	ana.click(byTestID("document", "conversation-item"))
+	benItem := byTestID("document", "transfer-to-agent")
+	ana.click(byTestID("document", "transfer-conversation"))
+	ana.waitFor("the menu lists Ben, who can't take it now", visible(byTestID("document", "transfer-menu"))+" && "+
+		benItem+" && "+benItem+".disabled && "+benItem+".innerText.includes('Ben') && !"+benItem+".innerText.includes('Available')")
+
+	setAvailable(ben, "chat")
+	ana.click(byTestID("document", "transfer-conversation")) // closes the menu
+	ana.waitFor("the menu is closed", "!"+visible(byTestID("document", "transfer-menu")))
+	ana.click(byTestID("document", "transfer-conversation"))
+	ana.waitFor("Ben can be chosen now", benItem+" && !"+benItem+".disabled && "+benItem+".innerText.includes('3 free slots')")
+	ana.click(benItem)
+
+	visitor.waitFor("the visitor is told who takes over", hasMessage(widgetDoc, "system", "Ana is passing you to Ben"))
+	ben.click(fmt.Sprintf("[...document.querySelectorAll('[data-testid=\"conversation-item\"]')].find(i => i.innerText.includes(%q))", "oak finishes"))
+	ben.waitFor("Ben has it, with its history", hasMessage("document", "visitor", "oak finishes")+" && "+
+		hasMessage("document", "system", "Ana transferred the conversation to Ben")+" && !"+byTestID("document", "message-input")+".disabled")
+	ben.typeInto(byTestID("document", "message-input"), "Ben from the workshop: our oak is oiled, not varnished.")
+	ben.click(byTestID("document", "send-message"))
+	visitor.waitFor("Ben's reply reaches the visitor", hasMessage(widgetDoc, "agent", "oiled, not varnished"))
+	ana.waitFor("Ana sees Ben has it", "document.querySelector('.view__meta').innerText.includes('Assigned to Ben')")
 }

@@ -185,17 +185,43 @@ func (d *deskConn) request(ctx context.Context, c *conn, env envelope, received 
 		}
 		return convAck{ConversationID: m.ConversationID}, nil
 	case "conversation.transfer":
-		var m endData
+		var m transferReq
 		if err := decode(env, &m); err != nil {
 			return nil, err
 		}
-		if err := d.hub.router.Transfer(ctx, d.account.ID, d.account.Name, m.ConversationID); err != nil {
-			if errors.Is(err, routing.ErrConflict) {
+		if err := d.hub.router.Transfer(ctx, d.account.ID, d.account.Name, m.ConversationID, m.AgentID); err != nil {
+			switch {
+			case errors.Is(err, routing.ErrConflict):
 				return nil, perr(CodeConflict, "the conversation is closed, or a video call or an invitation to one is under way in it")
+			case errors.Is(err, routing.ErrNotColleague):
+				return nil, perr(CodeBadRequest, "agent_id is not another agent of this conversation's group")
+			case errors.Is(err, routing.ErrUnavailable):
+				return nil, perr(CodeAtCapacity, "that colleague is not available for chat")
+			case errors.Is(err, routing.ErrAtCapacity):
+				return nil, perr(CodeAtCapacity, "that colleague has no free slot")
 			}
 			return nil, chatError(err)
 		}
 		return convAck{ConversationID: m.ConversationID}, nil
+	case "colleagues":
+		var m endData
+		if err := decode(env, &m); err != nil {
+			return nil, err
+		}
+		cs, err := d.hub.router.Colleagues(ctx, d.account.ID, m.ConversationID)
+		if err != nil {
+			if errors.Is(err, routing.ErrConflict) {
+				return nil, perr(CodeConversationClosed, "conversation is closed")
+			}
+			return nil, chatError(err)
+		}
+		out := make([]colleagueView, len(cs))
+		for i, c := range cs {
+			out[i] = colleagueView{AgentID: c.ID, Name: c.Name, Chat: c.Chat, InCall: c.InCall, FreeSlots: c.FreeSlots}
+		}
+		return struct {
+			Colleagues []colleagueView `json:"colleagues"`
+		}{out}, nil
 	}
 	if ack, ok, err := d.hub.callRequest(ctx, call.Party{AgentID: d.account.ID, ConnID: d.connID}, env); ok {
 		return ack, err

@@ -129,6 +129,21 @@ type endData struct {
 	ConversationID string `json:"conversation_id"`
 }
 
+// transferReq is a conversation.transfer: AgentID names the colleague it goes to, or is empty for the group.
+type transferReq struct {
+	ConversationID string `json:"conversation_id"`
+	AgentID        string `json:"agent_id"`
+}
+
+// colleagueView is one colleague a conversation could be transferred to (the colleagues request).
+type colleagueView struct {
+	AgentID   string `json:"agent_id"`
+	Name      string `json:"name"`
+	Chat      string `json:"chat"`
+	InCall    bool   `json:"in_call"`
+	FreeSlots int    `json:"free_slots"`
+}
+
 type pageData struct {
 	ConversationID string `json:"conversation_id"`
 	URL            string `json:"url"`

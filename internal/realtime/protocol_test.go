@@ -18,11 +18,12 @@ import (
 )
 
 type event struct {
-	ConversationID string `json:"conversation_id"`
-	Seq            int64  `json:"seq"`
-	Type           string `json:"type"`
-	Author         string `json:"author"`
-	Body           string `json:"body"`
+	ConversationID string          `json:"conversation_id"`
+	Seq            int64           `json:"seq"`
+	Type           string          `json:"type"`
+	Author         string          `json:"author"`
+	Body           string          `json:"body"`
+	Data           json.RawMessage `json:"data"`
 }
 
 type ack struct {
@@ -439,5 +440,80 @@ func TestOnlyTheAgentTransfersTheirConversation(t *testing.T) {
 	}
 	if c, err := env.Store.Conversation(t.Context(), conv); err != nil || c.AgentID != "" {
 		t.Fatalf("after Ana's transfer: %+v %v", c, err)
+	}
+}
+
+// The desk lists the colleagues a conversation could go to, and hands it to one by name. A colleague who is not
+// available, is the agent, or is unknown gets a clear error, and the conversation stays the agent's.
+func TestATransferToAColleagueByName(t *testing.T) {
+	env := apptest.Start(t, nil)
+	ana := deskOnline(t, env, demo.AnaEmail)
+	v := visitor(t, env, env.VisitorToken(t), nil)
+	conv := send(t, v, "m1", map[string]any{"client_msg_id": "m1", "body": "hello"}).ConversationID
+	ben := env.OpenDesk(t, demo.BenEmail)
+	benAcc, err := env.Store.AccountByEmail(t.Context(), demo.BenEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ana.Send("colleagues", "c1", map[string]any{"conversation_id": conv})
+	var list struct {
+		Colleagues []struct {
+			AgentID   string `json:"agent_id"`
+			Name      string `json:"name"`
+			Chat      string `json:"chat"`
+			FreeSlots int    `json:"free_slots"`
+		} `json:"colleagues"`
+	}
+	nextAck(t, ana, "c1").Decode(t, &list)
+	if len(list.Colleagues) != 1 || list.Colleagues[0].AgentID != benAcc.ID || list.Colleagues[0].Chat != "offline" {
+		t.Fatalf("Ana's colleagues: %+v", list.Colleagues)
+	}
+	ben.Send("colleagues", "c2", map[string]any{"conversation_id": conv})
+	ben.ExpectError("c2", 105)
+
+	for id, tc := range map[string]struct {
+		to   string
+		code int
+	}{"t1": {benAcc.ID, 112}, "t2": {"ac_nobody", 100}} {
+		ana.Send("conversation.transfer", id, map[string]any{"conversation_id": conv, "agent_id": tc.to})
+		if got := errorCode(t, ana, id); got != tc.code {
+			t.Fatalf("a transfer to %s: error %d, want %d", tc.to, got, tc.code)
+		}
+	}
+	if c, err := env.Store.Conversation(t.Context(), conv); err != nil || c.AgentID == "" || c.AgentID == benAcc.ID {
+		t.Fatalf("after the refused transfers: %+v %v", c, err)
+	}
+
+	ben.Send("presence.set", "p", map[string]any{"channel": "chat", "status": "available"})
+	ben.Expect("ack", "p")
+	ana.Send("conversation.transfer", "t3", map[string]any{"conversation_id": conv, "agent_id": benAcc.ID})
+	nextAck(t, ana, "t3")
+	if c, err := env.Store.Conversation(t.Context(), conv); err != nil || c.AgentID != benAcc.ID {
+		t.Fatalf("after the transfer to Ben: %+v %v", c, err)
+	}
+	// The visitor is told who they are passed to.
+	for {
+		ev := nextEvent(t, v)
+		if ev.Type == "transferred" {
+			if !strings.Contains(string(ev.Data), benAcc.Name) {
+				t.Fatalf("the visitor's transferred event: %+v", ev)
+			}
+			break
+		}
+	}
+}
+
+// nextAck waits for the ack of request id, passing over other frames; an error answering it fails the test.
+func nextAck(t *testing.T, s *apptest.Socket, id string) apptest.Frame {
+	t.Helper()
+	for {
+		f := s.Next()
+		if f.ID == id && f.Type == "error" {
+			t.Fatalf("request %s: %s", id, f.Data)
+		}
+		if f.ID == id && f.Type == "ack" {
+			return f
+		}
 	}
 }

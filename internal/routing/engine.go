@@ -21,6 +21,10 @@ var (
 	ErrConflict   = errors.New("routing: already taken or ended")
 	ErrAtCapacity = errors.New("routing: agent at capacity")
 	ErrBadInput   = errors.New("routing: invalid request")
+	// ErrNotColleague and ErrUnavailable refuse a transfer to a named colleague: not in the conversation's group
+	// (or the agent themselves), or not available for chat.
+	ErrNotColleague = errors.New("routing: not a colleague in this conversation's group")
+	ErrUnavailable  = errors.New("routing: the colleague is not available for chat")
 )
 
 // Config tunes the engine's timers.
@@ -301,17 +305,28 @@ func (e *Engine) Claim(ctx context.Context, agentID, convID string) error {
 	return nil
 }
 
-// Transfer hands the agent's conversation back to its group's queue, ahead of new arrivals, for a colleague to take
-// (store.Transfer), and serves the queue: the visitor waits in the waiting room again, the agent's slot is free.
-func (e *Engine) Transfer(ctx context.Context, agentID, agentName, convID string) error {
-	r, app, err := e.st.Transfer(ctx, convID, agentID, agentName, e.now())
+// Transfer hands the agent's conversation over (store.Transfer): to the group's queue, ahead of new arrivals, for
+// a colleague to take, or, with toAgentID, to that colleague at once. Then it serves the queue: the agent's slot is
+// free.
+func (e *Engine) Transfer(ctx context.Context, agentID, agentName, convID, toAgentID string) error {
+	d, app, err := e.st.Transfer(ctx, convID, agentID, agentName, toAgentID, e.now())
 	if err != nil {
 		return mapErr(err)
 	}
 	e.n.Events(ctx, app.Conversation, app.Events, time.Time{})
-	e.n.Summary(ctx, convID)
-	e.dispatch(ctx, r.GroupID, store.ChannelChat)
+	if toAgentID == "" {
+		e.n.Summary(ctx, convID)
+	} else {
+		e.announce(ctx, d)
+	}
+	e.dispatch(ctx, d.Request.GroupID, store.ChannelChat)
 	return nil
+}
+
+// Colleagues lists who the agent's conversation could be transferred to (store.Colleagues).
+func (e *Engine) Colleagues(ctx context.Context, agentID, convID string) ([]store.Colleague, error) {
+	cs, err := e.st.Colleagues(ctx, convID, agentID)
+	return cs, mapErr(err)
 }
 
 // SetPresence sets an agent's status on a channel. Becoming available may serve the queue at once; leaving
@@ -389,6 +404,10 @@ func mapErr(err error) error {
 		return ErrAtCapacity
 	case errors.Is(err, store.ErrClosed):
 		return ErrConflict
+	case errors.Is(err, store.ErrNotColleague):
+		return ErrNotColleague
+	case errors.Is(err, store.ErrUnavailable):
+		return ErrUnavailable
 	}
 	return err
 }

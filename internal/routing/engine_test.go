@@ -3,6 +3,7 @@ package routing
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -641,12 +642,12 @@ func TestATransferGoesToAColleagueFirst(t *testing.T) {
 		if got := h.conv(c).AgentID; got != ana.ID {
 			t.Fatalf("the first conversation went to %q", got)
 		}
-		if err := h.e.Transfer(h.ctx, ben.ID, ben.Name, c.ID); !errors.Is(err, ErrNotFound) {
+		if err := h.e.Transfer(h.ctx, ben.ID, ben.Name, c.ID, ""); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("a transfer by someone else: %v", err)
 		}
 
 		// Nobody else is free: it waits, and Ana, though free again, is not given it back.
-		if err := h.e.Transfer(h.ctx, ana.ID, ana.Name, c.ID); err != nil {
+		if err := h.e.Transfer(h.ctx, ana.ID, ana.Name, c.ID, ""); err != nil {
 			t.Fatal(err)
 		}
 		r := h.request(c)
@@ -684,7 +685,7 @@ func TestATransferGoesToAColleagueFirst(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := h.e.Transfer(h.ctx, ben.ID, ben.Name, c.ID); !errors.Is(err, ErrConflict) {
+		if err := h.e.Transfer(h.ctx, ben.ID, ben.Name, c.ID, ""); !errors.Is(err, ErrConflict) {
 			t.Fatalf("a transfer during an invitation: %v", err)
 		}
 		if _, err := st.AnswerInvite(h.ctx, inv.ID, c.VisitorID, false, h.clk.Now(), h.clk.Now()); err != nil {
@@ -693,15 +694,114 @@ func TestATransferGoesToAColleagueFirst(t *testing.T) {
 		if _, err := st.CreateCall(h.ctx, c.ID, c.VisitorID, h.clk.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if err := h.e.Transfer(h.ctx, ben.ID, ben.Name, c.ID); !errors.Is(err, ErrConflict) {
+		if err := h.e.Transfer(h.ctx, ben.ID, ben.Name, c.ID, ""); !errors.Is(err, ErrConflict) {
 			t.Fatalf("a transfer during a call: %v", err)
 		}
 		h.end(newer)
-		if err := h.e.Transfer(h.ctx, ana.ID, ana.Name, newer.ID); !errors.Is(err, ErrConflict) {
+		if err := h.e.Transfer(h.ctx, ana.ID, ana.Name, newer.ID, ""); !errors.Is(err, ErrConflict) {
 			t.Fatalf("a transfer of a closed conversation: %v", err)
 		}
 		if v, err := st.RoutingViolations(h.ctx, h.clk.Now(), time.Second); err != nil || len(v) != 0 {
 			t.Fatalf("violations: %v %v", v, err)
 		}
+	})
+}
+
+// An agent hands a conversation to a named colleague. In "assign" mode the colleague gets it at once; in "offer"
+// mode it rings on their desk alone, and if they decline it goes to the group, never back to the first agent. A
+// colleague who is not available, has no free slot, is the agent themselves or is not in the group is refused,
+// and nothing changes.
+func TestATransferToANamedColleague(t *testing.T) {
+	t.Run("assign", func(t *testing.T) {
+		forEachStore(t, func(t *testing.T, st *store.Store) {
+			h := newHarness(t, st, 3, 1, nil)
+			ana, ben, cleo := h.agents[0], h.agents[1], h.agents[2]
+			h.available(0, store.ChannelChat)
+			c := h.visitor()
+			before, _ := st.Events(h.ctx, c.ID, 0, 100)
+			for _, tc := range []struct {
+				to   string
+				want error
+			}{{ben.ID, ErrUnavailable}, {ana.ID, ErrNotColleague}, {"ac_nobody", ErrNotColleague}} {
+				if err := h.e.Transfer(h.ctx, ana.ID, ana.Name, c.ID, tc.to); !errors.Is(err, tc.want) {
+					t.Fatalf("a transfer to %s: %v, want %v", tc.to, err, tc.want)
+				}
+			}
+			h.available(1, store.ChannelChat)
+			if got := h.conv(h.visitor()).AgentID; got != ben.ID {
+				t.Fatalf("the second visitor went to %q, want Ben", got)
+			}
+			if err := h.e.Transfer(h.ctx, ana.ID, ana.Name, c.ID, ben.ID); !errors.Is(err, ErrAtCapacity) {
+				t.Fatalf("a transfer to Ben, who is full: %v", err)
+			}
+			after, _ := st.Events(h.ctx, c.ID, 0, 100)
+			if h.conv(c).AgentID != ana.ID || h.request(c).State != store.RequestAssigned || len(after) != len(before) {
+				t.Fatalf("refused transfers changed the conversation: %+v, %d events (was %d)", h.conv(c), len(after), len(before))
+			}
+
+			h.available(2, store.ChannelChat)
+			cs, err := h.e.Colleagues(h.ctx, ana.ID, c.ID)
+			if err != nil || len(cs) != 2 || cs[0].ID != ben.ID || cs[0].FreeSlots != 0 || cs[1].ID != cleo.ID ||
+				cs[1].Chat != store.StatusAvailable || cs[1].FreeSlots != 1 {
+				t.Fatalf("Ana's colleagues: %+v %v", cs, err)
+			}
+			if _, err := h.e.Colleagues(h.ctx, ben.ID, c.ID); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("Ben lists colleagues for Ana's conversation: %v", err)
+			}
+			if err := h.e.Transfer(h.ctx, ana.ID, ana.Name, c.ID, cleo.ID); err != nil {
+				t.Fatal(err)
+			}
+			if got := h.conv(c).AgentID; got != cleo.ID {
+				t.Fatalf("the conversation went to %q, want Cleo", got)
+			}
+			evs, _ := st.Events(h.ctx, c.ID, 0, 100)
+			tr, as := evs[len(evs)-2], evs[len(evs)-1]
+			if tr.Type != store.EventTransferred || tr.AuthorID != ana.ID || !strings.Contains(tr.Data, `"to_name":"Agent 2"`) ||
+				as.Type != store.EventAssigned || as.AuthorID != cleo.ID {
+				t.Fatalf("the transcript ends with %+v, %+v", tr, as)
+			}
+			// Ana's slot is free again.
+			if got := h.conv(h.visitor()).AgentID; got != ana.ID {
+				t.Fatalf("a new visitor went to %q, want Ana", got)
+			}
+			if v, err := st.RoutingViolations(h.ctx, h.clk.Now(), time.Second); err != nil || len(v) != 0 {
+				t.Fatalf("violations: %v %v", v, err)
+			}
+		})
+	})
+	t.Run("offer", func(t *testing.T) {
+		forEachStore(t, func(t *testing.T, st *store.Store) {
+			h := newHarness(t, st, 3, 1, offerMode)
+			ana, ben, cleo := h.agents[0], h.agents[1], h.agents[2]
+			h.available(0, store.ChannelChat)
+			c := h.visitor()
+			if _, err := h.e.Accept(h.ctx, ana.ID, h.offers(0)[0].ID); err != nil {
+				t.Fatal(err)
+			}
+			h.available(1, store.ChannelChat)
+			h.available(2, store.ChannelChat)
+			if err := h.e.Transfer(h.ctx, ana.ID, ana.Name, c.ID, ben.ID); err != nil {
+				t.Fatal(err)
+			}
+			if len(h.offers(1)) != 1 || len(h.offers(2)) != 0 || h.conv(c).AgentID != "" {
+				t.Fatalf("after the transfer: Ben rings %d, Cleo %d, the conversation is %q's", len(h.offers(1)), len(h.offers(2)), h.conv(c).AgentID)
+			}
+			// Ben declines: the group takes over, without Ana.
+			if err := h.e.Decline(h.ctx, ben.ID, h.offers(1)[0].ID); err != nil {
+				t.Fatal(err)
+			}
+			if len(h.offers(0)) != 0 || len(h.offers(2)) != 1 {
+				t.Fatalf("after Ben declined: Ana rings %d, Cleo %d", len(h.offers(0)), len(h.offers(2)))
+			}
+			if _, err := h.e.Accept(h.ctx, cleo.ID, h.offers(2)[0].ID); err != nil {
+				t.Fatal(err)
+			}
+			if got := h.conv(c).AgentID; got != cleo.ID {
+				t.Fatalf("the conversation went to %q, want Cleo", got)
+			}
+			if v, err := st.RoutingViolations(h.ctx, h.clk.Now(), time.Second); err != nil || len(v) != 0 {
+				t.Fatalf("violations: %v %v", v, err)
+			}
+		})
 	})
 }

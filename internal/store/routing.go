@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -687,10 +689,8 @@ func (s *Store) DispatchOne(ctx context.Context, groupID, channel string, now ti
 				return nil
 			}
 			for _, c := range chosen {
-				o := Offer{ID: NewID("of"), RequestID: r.ID, AgentID: c.ID, ConversationID: r.ConversationID, Channel: channel,
-					State: OfferPending, CreatedAt: now, Deadline: now.Add(g.OfferTimeout)}
-				if _, err := tx.exec(ctx, "INSERT INTO offers ("+offerCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-					o.ID, o.RequestID, o.AgentID, o.ConversationID, o.Channel, o.State, ms(now), ms(o.Deadline)); err != nil {
+				o, err := s.insertOffer(ctx, tx, r, c.ID, now.Add(g.OfferTimeout), now)
+				if err != nil {
 					return err
 				}
 				d.NewOffers = append(d.NewOffers, o)
@@ -1063,16 +1063,32 @@ func (s *Store) Claim(ctx context.Context, convID, agentID string, now time.Time
 // TransferPriority puts a conversation an agent handed over ahead of new arrivals in its group's queue.
 const TransferPriority = 1
 
-// Transfer hands the agent's open conversation back to its group's queue for a colleague, in one transaction: the
-// agent's chat request closes (their slot frees up), the conversation has no agent any more, and a new chat request
-// waits ahead of new arrivals (TransferPriority), with the agent excluded from it; a "transferred" event by the
-// agent goes in the transcript. The queue's places don't refuse it. A conversation that is not the agent's is
-// ErrNotFound, a closed one ErrClosed, and one with a video call under way, or an invitation to one waiting,
-// ErrConflict (the call's agent must stay).
-func (s *Store) Transfer(ctx context.Context, convID, agentID, agentName string, now time.Time) (Request, Appended, error) {
-	var r Request
+// Errors of a transfer to a named colleague.
+var (
+	// ErrNotColleague: the agent named is not an enabled member of the conversation's group, or is the agent
+	// handing it over.
+	ErrNotColleague = errors.New("store: not a colleague in this conversation's group")
+	// ErrUnavailable: the colleague is not available for chat.
+	ErrUnavailable = errors.New("store: the colleague is not available for chat")
+)
+
+// Transfer hands the agent's open conversation over, in one transaction: the agent's chat request closes (their
+// slot frees up), the conversation has no agent any more, and a new chat request waits ahead of new arrivals
+// (TransferPriority), with the agent excluded from it; a "transferred" event by the agent goes in the transcript.
+// The queue's places don't refuse it.
+//
+// toAgentID "" gives it to the group: the next free colleague takes it. A colleague named in toAgentID gets it at
+// once, as the group gives chats (assigned, or offered to them alone): they must be available for chat with a free
+// slot (ErrUnavailable, ErrAtCapacity) and an enabled member of the group (ErrNotColleague). If they decline or miss
+// the offer, the conversation waits for the group without them. The event's data names them.
+//
+// A conversation that is not the agent's is ErrNotFound, a closed one ErrClosed, and one with a video call under
+// way, or an invitation to one waiting, ErrConflict (the call's agent must stay). On an error nothing changes.
+func (s *Store) Transfer(ctx context.Context, convID, agentID, agentName, toAgentID string, now time.Time) (Decision, Appended, error) {
+	var d Decision
 	var out Appended
 	err := s.inTx(ctx, func(tx q) error {
+		d, out = Decision{}, Appended{}
 		c, err := s.lockMine(ctx, tx, convID, agentID)
 		if err != nil {
 			return err
@@ -1084,12 +1100,18 @@ func (s *Store) Transfer(ctx context.Context, convID, agentID, agentName string,
 		if busy {
 			return ErrConflict // the call, or the call the visitor was invited to, is this agent's
 		}
-		var group sql.NullString
-		if err := tx.row(ctx, "SELECT group_id FROM sites WHERE id = ?", c.SiteID).Scan(&group); err != nil {
+		var groupID sql.NullString
+		if err := tx.row(ctx, "SELECT group_id FROM sites WHERE id = ?", c.SiteID).Scan(&groupID); err != nil {
 			return notFound(err)
 		}
-		if group.String == "" {
+		if groupID.String == "" {
 			return ErrNotFound // nobody else could take it
+		}
+		var to candidate
+		if toAgentID != "" {
+			if to, err = s.colleagueFor(ctx, tx, groupID.String, agentID, toAgentID); err != nil {
+				return err
+			}
 		}
 		held, err := scanRequests(tx.query(ctx, "SELECT "+requestCols+" FROM routing_requests WHERE conversation_id = ? AND channel = ? AND state = ?"+s.forUpdate(false),
 			convID, ChannelChat, RequestAssigned))
@@ -1104,21 +1126,152 @@ func (s *Store) Transfer(ctx context.Context, convID, agentID, agentName string,
 		if _, err := tx.exec(ctx, "UPDATE conversations SET agent_id = NULL, routing = ? WHERE id = ?", RequestQueued, convID); err != nil {
 			return err
 		}
-		if r, err = insertRequest(ctx, tx, convID, ChannelChat, group.String, TransferPriority, now); err != nil {
+		r, err := insertRequest(ctx, tx, convID, ChannelChat, groupID.String, TransferPriority, now)
+		if err != nil {
 			return err
 		}
 		if _, err := tx.exec(ctx, "INSERT INTO routing_exclusions (request_id, agent_id) VALUES (?, ?)", r.ID, agentID); err != nil {
 			return err
 		}
 		e := Event{ConversationID: convID, Type: EventTransferred, Author: AuthorAgent, AuthorID: agentID, AuthorName: agentName, CreatedAt: now}
+		if to.ID != "" {
+			e.Data = transferData(to)
+		}
 		if err := appendEvent(ctx, tx, &e); err != nil {
 			return err
 		}
 		c.AgentID, c.LastSeq, c.UpdatedAt = "", e.Seq, now
 		out = Appended{Conversation: c, Events: []Event{e}}
+		d.Request = r
+		if to.ID == "" {
+			return nil
+		}
+		g, err := scanGroup(tx.row(ctx, "SELECT "+groupCols+" FROM routing_groups WHERE id = ?", groupID.String))
+		if err != nil {
+			return err
+		}
+		if g.ChatMode == ChatAssign {
+			app, err := s.assignTo(ctx, tx, &r, to.ID, to.Name, now, false)
+			if err != nil {
+				return err
+			}
+			d.Request, d.Assigned = r, &app
+			return nil
+		}
+		o, err := s.insertOffer(ctx, tx, r, to.ID, now.Add(g.OfferTimeout), now)
+		if err != nil {
+			return err
+		}
+		d.NewOffers = []Offer{o}
+		r.Attempts++
+		if err := s.setRequestState(ctx, tx, &r, RequestOffered, "", now); err != nil {
+			return err
+		}
+		d.Request = r
 		return nil
 	})
-	return r, out, err
+	return d, out, err
+}
+
+// colleagueFor locks and checks the colleague a conversation is transferred to: an enabled member of the group,
+// not the agent handing it over, available for chat, with a free slot.
+func (s *Store) colleagueFor(ctx context.Context, tx q, groupID, fromID, toID string) (candidate, error) {
+	if toID == fromID {
+		return candidate{}, ErrNotColleague
+	}
+	var n int
+	if err := tx.row(ctx, `SELECT COUNT(*) FROM group_members m JOIN accounts a ON a.id = m.account_id
+		WHERE m.group_id = ? AND m.account_id = ? AND a.disabled = FALSE`, groupID, toID).Scan(&n); err != nil {
+		return candidate{}, err
+	}
+	if n == 0 {
+		return candidate{}, ErrNotColleague
+	}
+	to, eligible, err := s.lockAgent(ctx, tx, toID, ChannelChat)
+	if err != nil {
+		return candidate{}, err
+	}
+	p, err := presenceOf(ctx, tx, toID)
+	if err != nil {
+		return candidate{}, err
+	}
+	if p.Chat != StatusAvailable {
+		return candidate{}, ErrUnavailable
+	}
+	if !eligible {
+		return candidate{}, ErrAtCapacity
+	}
+	return to, nil
+}
+
+// transferData is a "transferred" event's data when it names the colleague.
+func transferData(to candidate) string {
+	b, _ := json.Marshal(map[string]string{"to_agent_id": to.ID, "to_name": to.Name})
+	return string(b)
+}
+
+// insertOffer rings the request on one agent's desk until deadline.
+func (s *Store) insertOffer(ctx context.Context, tx q, r Request, agentID string, deadline, now time.Time) (Offer, error) {
+	o := Offer{ID: NewID("of"), RequestID: r.ID, AgentID: agentID, ConversationID: r.ConversationID, Channel: r.Channel,
+		State: OfferPending, CreatedAt: now, Deadline: deadline}
+	_, err := tx.exec(ctx, "INSERT INTO offers ("+offerCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+		o.ID, o.RequestID, o.AgentID, o.ConversationID, o.Channel, o.State, ms(now), ms(o.Deadline))
+	return o, err
+}
+
+// Colleague is an agent a conversation could be transferred to, as the desk lists them.
+type Colleague struct {
+	ID, Name string
+	// Chat is their chat presence; InCall is true while a video call (or one ringing) takes their capacity.
+	Chat   string
+	InCall bool
+	// FreeSlots is how many more chats they can take now (0 when not available for chat).
+	FreeSlots int
+}
+
+// Colleagues lists the enabled members of the agent's open conversation's group, other than the agent, by name,
+// for a transfer. A conversation that is not the agent's is ErrNotFound, a closed one ErrClosed.
+func (s *Store) Colleagues(ctx context.Context, convID, agentID string) ([]Colleague, error) {
+	c, err := mine(ctx, s.q(), convID, agentID)
+	if err != nil {
+		return nil, err
+	}
+	var groupID sql.NullString
+	if err := s.q().row(ctx, "SELECT group_id FROM sites WHERE id = ?", c.SiteID).Scan(&groupID); err != nil {
+		return nil, notFound(err)
+	}
+	cs, err := scanCandidates(s.q().query(ctx, candidateSelect+`JOIN group_members m ON m.account_id = a.id AND m.group_id = ?
+		WHERE a.disabled = FALSE AND a.id <> ?`, groupID.String, agentID))
+	if err != nil {
+		return nil, err
+	}
+	status := map[string]string{}
+	rows, err := s.q().query(ctx, `SELECT p.account_id, p.status FROM presence p JOIN group_members m ON m.account_id = p.account_id
+		WHERE m.group_id = ? AND p.channel = ?`, groupID.String, ChannelChat)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, st string
+		if err := rows.Scan(&id, &st); err != nil {
+			return nil, err
+		}
+		status[id] = st
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]Colleague, 0, len(cs))
+	for _, a := range cs {
+		col := Colleague{ID: a.ID, Name: a.Name, Chat: cmp.Or(status[a.ID], StatusOffline), InCall: a.VideoBusy > 0}
+		if col.Chat == StatusAvailable && a.eligible(ChannelChat) {
+			col.FreeSlots = a.Capacity - a.ChatLoad
+		}
+		out = append(out, col)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
 }
 
 // EndConversationRequests settles a conversation's requests when it closes: an assigned one is closed (and its

@@ -19,6 +19,7 @@ import { TypingIndicator, TypingSender } from '/static/shared/typing.js';
 import { t } from './i18n.js';
 import { callQualityCard } from './call_quality.js';
 import { isWaiting, leftMessageBadge, routingText } from './conversations.js';
+import { TransferMenu } from './transfer_menu.js';
 
 const MAX_MESSAGE_CHARS = 4000;
 
@@ -69,8 +70,8 @@ export class ConversationView {
     this.#page = h('p', { class: 'view__page', testid: 'visitor-page', hidden: true }, 'On ', this.#pageLink);
     this.#end = h('button', { type: 'button', class: 'button button--danger', testid: 'end-conversation', onclick: () => this.#endConversation() },
       'End conversation');
-    this.#transfer = h('button', { type: 'button', class: 'button', testid: 'transfer-conversation', onclick: () => this.#transferConversation(),
-      title: 'Give this conversation back to your group: the next free colleague takes it, before new visitors.' }, 'Transfer');
+    // The conversation's summary comes from the server once transferred: waiting, or the colleague's.
+    this.#transfer = new TransferMenu({ client, onDone: () => this.#hideNotice(), onError: (text) => this.#showNotice(text) });
     this.#body = h('div', { class: 'view__transcript' });
     this.#typing = new TypingIndicator(h('p', { class: 'view__typing', testid: 'typing-indicator', 'aria-live': 'polite' }));
     this.#notice = h('p', { class: 'view__notice', role: 'alert', hidden: true });
@@ -102,7 +103,7 @@ export class ConversationView {
 
     this.#empty = h('div', { class: 'view__empty' }, h('p', { text: 'Select a conversation on the left.' }));
     this.#panel = h('section', { class: 'view__panel', hidden: true },
-      h('header', { class: 'view__header' }, h('div', { class: 'view__heading' }, this.#title, this.#meta, this.#page), escalation?.button, this.#transfer, this.#end),
+      h('header', { class: 'view__header' }, h('div', { class: 'view__heading' }, this.#title, this.#meta, this.#page), escalation?.button, this.#transfer.element, this.#end),
       h('div', { class: 'view__main' },
         callPanel?.element,
         h('div', { class: 'view__chat' },
@@ -251,7 +252,7 @@ export class ConversationView {
     this.#renderPage(s);
     this.#renderContact(s);
     this.#end.hidden = !mine;
-    this.#transfer.hidden = !mine || Boolean(pane && pane.inCall);
+    this.#transfer.setConversation(mine && !(pane && pane.inCall) ? id : null);
     this.#escalation?.setConversation({ id, mine, closed });
     this.#composer.hidden = closed;
     this.#input.disabled = !mine;
@@ -347,21 +348,6 @@ export class ConversationView {
       else this.#showNotice(`The conversation could not be ended: ${errorMessage(t, err)}`);
     } finally {
       this.#end.disabled = false;
-    }
-  }
-
-  async #transferConversation() {
-    const pane = this.#panes.get(this.#current);
-    if (!pane || pane.closed) return;
-    this.#transfer.disabled = true;
-    this.#hideNotice();
-    try {
-      await this.#client.request('conversation.transfer', { conversation_id: pane.id });
-      // The conversation's summary comes from the server: it is waiting for a colleague now.
-    } catch (err) {
-      this.#showNotice(`The conversation could not be transferred: ${errorMessage(t, err)}`);
-    } finally {
-      this.#transfer.disabled = false;
     }
   }
 

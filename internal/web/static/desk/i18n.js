@@ -11,6 +11,7 @@ const messages = {
     'transcript.visitor': 'Visitor',
     'transcript.joined': '{name} joined the conversation',
     'transcript.transferred': '{name} transferred the conversation to the group',
+    'transcript.transferred_to': '{name} transferred the conversation to {to}',
     'transcript.ended': 'The conversation has ended',
     'transcript.ended_inactive': 'Closed after {after} with nothing said',
     'transcript.sending': 'Sending…',

@@ -180,12 +180,16 @@ export class Transcript {
           ev.created_at,
           'assigned',
         );
-      case 'transferred':
+      case 'transferred': {
+        // data.to_name: handed to that colleague by name; without it, to the group.
+        const name = ev.author_name || this.#t('transcript.agent');
+        const to = ev.data && typeof ev.data.to_name === 'string' ? ev.data.to_name : '';
         return this.#systemLine(
-          this.#t('transcript.transferred', { name: ev.author_name || this.#t('transcript.agent') }),
+          to ? this.#t('transcript.transferred_to', { name, to }) : this.#t('transcript.transferred', { name }),
           ev.created_at,
           'transferred',
         );
+      }
       case 'ended':
         if (ev.data && ev.data.reason === 'inactive') {
           const after = formatDuration(Number(ev.data.after_seconds) * 1000);
