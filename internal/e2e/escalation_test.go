@@ -28,6 +28,7 @@ func escalateAndJoin(visitor, agent *tab) {
 	agent.click(byTestID("document", "escalate-video"))
 	agent.waitFor("Ana sees that the invitation waits", visible(byTestID("document", "escalation-pending")))
 	agent.waitFor("the button goes while the invitation waits", "!("+visible(byTestID("document", "escalate-video"))+")")
+	agent.waitFor("so does Transfer (the call will be Ana's)", "!("+visible(byTestID("document", "transfer-conversation"))+")")
 
 	invite := byTestID(widgetDoc, "escalation-invite")
 	visitor.waitFor("the visitor is invited", visible(invite))
@@ -106,6 +107,7 @@ func TestEscalationDeclined(t *testing.T) {
 		t.Fatalf("the refusal says %q", text)
 	}
 	agent.waitFor("Escalate to video is back", visible(byTestID("document", "escalate-video")))
+	agent.waitFor("and Transfer", visible(byTestID("document", "transfer-conversation")))
 	if eval[bool](visitor, visible(byTestID(widgetDoc, "video-lobby"))) {
 		t.Fatal("the lobby opened after a refusal")
 	}

@@ -63,6 +63,7 @@ export class ConversationView {
     this.#list = list;
     this.#callPanel = callPanel;
     this.#escalation = escalation;
+    escalation?.onInvite((id) => id === this.#current && this.#renderHeader());
 
     this.#title = h('h2', { class: 'view__title' });
     this.#meta = h('p', { class: 'view__meta' });
@@ -252,7 +253,9 @@ export class ConversationView {
     this.#renderPage(s);
     this.#renderContact(s);
     this.#end.hidden = !mine;
-    this.#transfer.setConversation(mine && !(pane && pane.inCall) ? id : null);
+    // Not while a call, or an invitation to one, is under way: the call's agent stays (the server refuses it).
+    const calling = Boolean(pane && pane.inCall) || Boolean(this.#escalation?.inviting(id));
+    this.#transfer.setConversation(mine && !calling ? id : null);
     this.#escalation?.setConversation({ id, mine, closed });
     this.#composer.hidden = closed;
     this.#input.disabled = !mine;

@@ -33,6 +33,7 @@ export class Escalation {
   #sending = false;
   #timer = null;
   #shownKey = '';
+  #inviteListeners = [];
   #message;
   #expiry;
 
@@ -76,6 +77,19 @@ export class Escalation {
     this.#invites.set(inv.conversation_id, { invite: inv, before });
     this.#errors.delete(inv.conversation_id);
     this.#render();
+    for (const fn of this.#inviteListeners) fn(inv.conversation_id);
+  }
+
+  /** Calls fn(conversationId) when an invitation of the conversation changes state. */
+  onInvite(fn) {
+    this.#inviteListeners.push(fn);
+  }
+
+  /** Whether an invitation into video waits for the visitor of conversationId (sent, or accepted and not yet live). */
+  inviting(conversationId) {
+    const entry = this.#invites.get(conversationId);
+    const inv = entry && entry.invite;
+    return Boolean(inv) && WAITING.has(inv.state) && !stale(inv);
   }
 
   /** A `call` frame: while the agent is in a call, nobody is invited. */
@@ -153,7 +167,7 @@ export class Escalation {
     const open = Boolean(id) && mine && !closed;
     const entry = id ? this.#invites.get(id) : null;
     const inv = entry && entry.invite;
-    const waiting = Boolean(inv) && WAITING.has(inv.state) && !stale(inv);
+    const waiting = Boolean(id) && this.inviting(id);
     const inCall = this.#calls.size > 0;
     this.button.hidden = !this.#allowed || !open || waiting || inCall;
     this.button.disabled = this.#sending;
