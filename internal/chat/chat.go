@@ -215,6 +215,27 @@ func (s *Service) AgentSend(ctx context.Context, a Agent, convID, clientMsgID, b
 	return res, nil
 }
 
+// AddNote stores an agent's note on a conversation they can see (their own, or one waiting in their groups) and
+// tells the desks. The visitor never sees notes. A note sent again with the same clientNoteID is stored once:
+// duplicate is then true, and nobody is told again.
+func (s *Service) AddNote(ctx context.Context, a Agent, convID, clientNoteID, body string) (n store.Note, duplicate bool, err error) {
+	body, err = s.checkBody(body)
+	if err != nil {
+		return store.Note{}, false, err
+	}
+	if convID == "" {
+		return store.Note{}, false, ErrNotFound
+	}
+	n, c, duplicate, err := s.store.AddNote(ctx, convID, a.ID, a.Name, clientNoteID, body, s.now())
+	if err != nil {
+		return store.Note{}, false, mapErr(err)
+	}
+	if !duplicate {
+		s.notify.Note(ctx, c, n)
+	}
+	return n, duplicate, nil
+}
+
 // End closes a conversation for good; the visitor's next message opens a new one.
 func (s *Service) End(ctx context.Context, a Agent, convID string) (store.Appended, error) {
 	res, err := s.store.EndConversation(ctx, convID, a.ID, a.Name, s.now())

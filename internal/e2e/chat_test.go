@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/parley/parley/internal/apptest"
@@ -174,4 +175,52 @@ func TestAnAgentHandsAChatToAColleagueByName(t *testing.T) {
 	ben.click(byTestID("document", "send-message"))
 	visitor.waitFor("Ben's reply reaches the visitor", hasMessage(widgetDoc, "agent", "oiled, not varnished"))
 	ana.waitFor("Ana sees Ben has it", "document.querySelector('.view__meta').innerText.includes('Assigned to Ben')")
+}
+
+// Ana leaves a note on her chat for her colleagues: it shows in her transcript, marked as a note, and never reaches
+// the visitor (nor does a typing indicator while she writes it). She hands the chat to Ben, who reads the note with
+// the conversation, also after reloading his desk.
+func TestAgentsLeaveNotesTheVisitorNeverSees(t *testing.T) {
+	env := apptest.Start(t, nil)
+	browser := newBrowser(t)
+	visitor, ana, ben := newTab(t, browser, "visitor"), newTab(t, browser, "Ana"), newTab(t, browser, "Ben")
+
+	loginDesk(ana, env.URL, demo.AnaEmail)
+	startChat(visitor, env.URL, "I'd like twelve oak chairs for a restaurant")
+	visitor.waitFor("Ana answers", hasMessage(widgetDoc, "system", "Ana joined"))
+	loginDesk(ben, env.URL, demo.BenEmail)
+
+	ana.click(byTestID("document", "conversation-item"))
+	ana.click(byTestID("document", "composer-note"))
+	ana.waitFor("the box is in note mode", "document.querySelector('.composer').classList.contains('composer--note') && "+
+		byTestID("document", "send-message")+".innerText === 'Add note'")
+	ana.typeInto(byTestID("document", "message-input"), "Restaurant order: quoted 10% off for twelve chairs")
+	ana.click(byTestID("document", "send-message"))
+	note := byTestID("document", "note")
+	ana.waitFor("Ana's note is in her transcript", note+" && "+note+".innerText.includes('quoted 10% off') && "+
+		note+".innerText.includes('Note by Ana')")
+
+	// A note being written stays a note: switching to Reply empties the box, and switching back brings it back.
+	ana.typeInto(byTestID("document", "message-input"), "Ask the workshop about")
+	ana.click(byTestID("document", "composer-reply"))
+	ana.waitFor("the reply box is empty", byTestID("document", "message-input")+".value === ''")
+	ana.typeInto(byTestID("document", "message-input"), "Let me check the stock for you.")
+	ana.click(byTestID("document", "send-message"))
+	visitor.waitFor("Ana's reply reaches the visitor", hasMessage(widgetDoc, "agent", "check the stock"))
+	ana.click(byTestID("document", "composer-note"))
+	ana.waitFor("the unfinished note is back", byTestID("document", "message-input")+".value === 'Ask the workshop about'")
+	if text := eval[string](visitor, widgetDoc+".body.innerText"); strings.Contains(text, "10% off") || strings.Contains(text, "Note by") {
+		t.Fatalf("the visitor's widget shows the note: %q", text)
+	}
+
+	ana.click(byTestID("document", "transfer-conversation"))
+	ana.click(byTestID("document", "transfer-to-agent"))
+	ben.click(byTestID("document", "conversation-item")) // his only one
+	ben.waitFor("Ben reads Ana's note with the conversation", note+" && "+note+".innerText.includes('quoted 10% off')")
+	ben.reload()
+	ben.click(byTestID("document", "conversation-item")) // his only one
+	ben.waitFor("the note is still there after a reload", note+" && "+note+".innerText.includes('quoted 10% off')")
+	if text := eval[string](visitor, widgetDoc+".body.innerText"); strings.Contains(text, "10% off") {
+		t.Fatalf("the visitor's widget shows the note: %q", text)
+	}
 }

@@ -38,6 +38,8 @@ const (
 	KindCallCandidate = "call.candidate"
 	KindCallMedia     = "call.media"
 	KindCallInvite    = "call.invite"
+	// KindNote is an agent's note: it goes to the desks only (the site's subject), never to a visitor's.
+	KindNote = "note"
 )
 
 // Notice is what goes on the bus. Connections turn it into frames.
@@ -59,6 +61,7 @@ type Notice struct {
 	CallMedia     *CallMediaView     `json:"call_media,omitempty"`
 	CallInvite    *InviteView        `json:"call_invite,omitempty"`
 	CallQuality   *CallQualityView   `json:"call_quality,omitempty"`
+	Note          *NoteView          `json:"note,omitempty"`
 	// ReceivedAt is when the frame that caused this notice reached the server (Unix nanoseconds), for the
 	// delivery latency metric.
 	ReceivedAt int64 `json:"received_at,omitempty"`
@@ -136,6 +139,13 @@ func (n *Notifier) Events(ctx context.Context, c store.Conversation, evs []store
 		n.publish(ctx, VisitorSubject(c.VisitorID), no)
 		n.publish(ctx, SiteSubject(c.SiteID), no)
 	}
+}
+
+// Note tells the site's desks about an agent's note on conversation c. Only desks publish it; visitors' subjects
+// never carry notes.
+func (n *Notifier) Note(ctx context.Context, c store.Conversation, note store.Note) {
+	v := ViewNote(note)
+	n.publish(ctx, SiteSubject(c.SiteID), Notice{Kind: KindNote, AgentID: c.AgentID, Note: &v})
 }
 
 // Summary tells the site's desks that a conversation appeared, changed hands or closed.

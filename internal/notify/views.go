@@ -24,6 +24,32 @@ type EventView struct {
 	Data json.RawMessage `json:"data,omitempty"`
 }
 
+// NoteView is an agent's note on a conversation, for the desks only (docs/protocol.md, NOTE).
+type NoteView struct {
+	NoteID         string `json:"note_id"`
+	ConversationID string `json:"conversation_id"`
+	AuthorID       string `json:"author_id"`
+	AuthorName     string `json:"author_name"`
+	Body           string `json:"body"`
+	ClientNoteID   string `json:"client_note_id"`
+	CreatedAt      int64  `json:"created_at"`
+}
+
+// ViewNote converts a stored note for the desks.
+func ViewNote(n store.Note) NoteView {
+	return NoteView{NoteID: n.ID, ConversationID: n.ConversationID, AuthorID: n.AuthorID, AuthorName: n.AuthorName,
+		Body: n.Body, ClientNoteID: n.ClientNoteID, CreatedAt: n.CreatedAt.UnixMilli()}
+}
+
+// ViewNotes converts a conversation's notes.
+func ViewNotes(ns []store.Note) []NoteView {
+	out := make([]NoteView, len(ns))
+	for i, n := range ns {
+		out[i] = ViewNote(n)
+	}
+	return out
+}
+
 // ViewEvent converts a stored event for clients. Author ids stay on the server.
 func ViewEvent(e store.Event) EventView {
 	v := EventView{ConversationID: e.ConversationID, Seq: e.Seq, Type: e.Type, Author: e.Author, AuthorName: e.AuthorName,

@@ -274,6 +274,8 @@ func (c *conn) deliver(n *notify.Notice) error {
 		return c.write(outFrame{V: Version, Type: "offer.ended", Data: n.OfferEnded})
 	case notify.KindPresence:
 		return c.write(outFrame{V: Version, Type: "presence", Data: n.Presence})
+	case notify.KindNote:
+		return c.write(outFrame{V: Version, Type: "note", Data: n.Note})
 	case notify.KindQueue:
 		c.h.queued(n.Queue)
 		return c.write(outFrame{V: Version, Type: "queue", Data: n.Queue})

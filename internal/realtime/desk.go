@@ -203,6 +203,25 @@ func (d *deskConn) request(ctx context.Context, c *conn, env envelope, received 
 			return nil, chatError(err)
 		}
 		return convAck{ConversationID: m.ConversationID}, nil
+	case "note.add":
+		var m noteReq
+		if err := decode(env, &m); err != nil {
+			return nil, err
+		}
+		if len(m.ClientNoteID) > 64 {
+			return nil, perr(CodeBadRequest, "client_note_id is longer than 64 characters")
+		}
+		if err := d.hub.limitMessage(c, "", "", received); err != nil {
+			return nil, err
+		}
+		n, dup, err := d.hub.chat.AddNote(ctx, d.agent(), m.ConversationID, m.ClientNoteID, m.Body)
+		if err != nil {
+			return nil, chatError(err)
+		}
+		return struct {
+			Note      notify.NoteView `json:"note"`
+			Duplicate bool            `json:"duplicate"`
+		}{notify.ViewNote(n), dup}, nil
 	case "colleagues":
 		var m endData
 		if err := decode(env, &m); err != nil {
@@ -240,7 +259,7 @@ func (d *deskConn) visible(n *notify.Notice) bool {
 		return true
 	case notify.KindTyping:
 		return n.Typing != nil && n.Typing.Author == store.AuthorVisitor && n.AgentID == d.account.ID
-	case notify.KindEvent:
+	case notify.KindEvent, notify.KindNote:
 		return n.AgentID == "" || n.AgentID == d.account.ID
 	}
 	return false

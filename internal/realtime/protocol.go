@@ -135,6 +135,13 @@ type transferReq struct {
 	AgentID        string `json:"agent_id"`
 }
 
+// noteReq is a note.add: an agent's note on a conversation, for the other agents.
+type noteReq struct {
+	ConversationID string `json:"conversation_id"`
+	ClientNoteID   string `json:"client_note_id"`
+	Body           string `json:"body"`
+}
+
 // colleagueView is one colleague a conversation could be transferred to (the colleagues request).
 type colleagueView struct {
 	AgentID   string `json:"agent_id"`

@@ -517,3 +517,99 @@ func nextAck(t *testing.T, s *apptest.Socket, id string) apptest.Frame {
 		}
 	}
 }
+
+// Notes go to the desks, never to the visitor: Ana's note reaches Ben's desk while the conversation she handed over
+// waits for him, and the visitor's socket gets nothing of it (nor of Ben's) up to Ben's reply that follows. Bad
+// notes get clear errors, and a note sent again is stored once.
+func TestNotesReachTheDesksOnly(t *testing.T) {
+	env := apptest.Start(t, nil)
+	v := visitor(t, env, env.VisitorToken(t), nil)
+	conv := send(t, v, "m1", map[string]any{"client_msg_id": "m1", "body": "hello"}).ConversationID
+	ben := env.OpenDesk(t, demo.BenEmail)
+	ana := deskOnline(t, env, demo.AnaEmail) // takes the waiting conversation
+	ana.Send("conversation.transfer", "t1", map[string]any{"conversation_id": conv})
+	nextAck(t, ana, "t1")
+	nextEvent(t, v) // Ana joined
+	nextEvent(t, v) // Ana transferred it
+
+	// While it waits, Ben (of the group) writes a note.
+	ben.Send("note.add", "n1", map[string]any{"conversation_id": conv, "client_note_id": "cn1", "body": "  Asked about oak finishes  "})
+	var got struct {
+		Note struct {
+			NoteID     string `json:"note_id"`
+			AuthorName string `json:"author_name"`
+			Body       string `json:"body"`
+		} `json:"note"`
+		Duplicate bool `json:"duplicate"`
+	}
+	nextAck(t, ben, "n1").Decode(t, &got)
+	if got.Note.NoteID == "" || got.Note.Body != "Asked about oak finishes" || got.Note.AuthorName != "Ben" || got.Duplicate {
+		t.Fatalf("Ben's note: %+v", got)
+	}
+	ben.Send("note.add", "n2", map[string]any{"conversation_id": conv, "client_note_id": "cn1", "body": "Asked about oak finishes"})
+	var again struct {
+		Note struct {
+			NoteID string `json:"note_id"`
+		} `json:"note"`
+		Duplicate bool `json:"duplicate"`
+	}
+	nextAck(t, ben, "n2").Decode(t, &again)
+	if again.Note.NoteID != got.Note.NoteID || !again.Duplicate {
+		t.Fatalf("the note sent again: %+v", again)
+	}
+	for id, tc := range map[string]struct {
+		data map[string]any
+		code int
+	}{
+		"b1": {map[string]any{"conversation_id": conv, "body": "   "}, 103},
+		"b2": {map[string]any{"conversation_id": conv, "body": strings.Repeat("x", 4001)}, 104},
+		"b3": {map[string]any{"conversation_id": "cv_nope", "body": "x"}, 105},
+		"b4": {map[string]any{"conversation_id": conv, "client_note_id": strings.Repeat("x", 65), "body": "x"}, 100},
+		"b5": {map[string]any{"conversation_id": 12}, 100},
+	} {
+		ben.Send("note.add", id, tc.data)
+		if code := errorCode(t, ben, id); code != tc.code {
+			t.Fatalf("note %v: error %d, want %d", tc.data, code, tc.code)
+		}
+	}
+	// Ana, who handed it over, may still note something for whoever takes it: Ben's desk gets it live.
+	ana.Send("note.add", "a1", map[string]any{"conversation_id": conv, "body": "Promised a call back before 6pm"})
+	nextAck(t, ana, "a1")
+	for {
+		f := ben.Next()
+		if f.Type == "note" {
+			if !strings.Contains(string(f.Data), "Promised a call back") || !strings.Contains(string(f.Data), conv) {
+				t.Fatalf("Ben's desk got the note %s", f.Data)
+			}
+			break
+		}
+	}
+
+	// Ben takes it and writes: his reply is the visitor's next event; no note ever reached the visitor.
+	ben.Send("conversation.claim", "c1", map[string]any{"conversation_id": conv})
+	nextAck(t, ben, "c1")
+	ben.Send("message.send", "r1", map[string]any{"conversation_id": conv, "client_msg_id": "r1", "body": "Ben here"})
+	nextAck(t, ben, "r1")
+	v.Skip = map[string]bool{}
+	for {
+		f := v.Next()
+		if f.Type == "note" || strings.Contains(string(f.Data), "oak finishes") || strings.Contains(string(f.Data), "call back") {
+			t.Fatalf("the visitor got %s %s", f.Type, f.Data)
+		}
+		if f.Type == "event" && strings.Contains(string(f.Data), "Ben here") {
+			break
+		}
+	}
+
+	// The desk's transcript over HTTP carries the notes.
+	h := env.NewHTTP(t)
+	h.Login(demo.BenEmail, demo.Password)
+	var tr struct {
+		Notes []struct {
+			Body string `json:"body"`
+		} `json:"notes"`
+	}
+	if st := h.Do("GET", "/api/desk/conversations/"+conv+"/events", nil, &tr); st != 200 || len(tr.Notes) != 2 || tr.Notes[0].Body != "Asked about oak finishes" {
+		t.Fatalf("the desk's transcript: %d %+v", st, tr)
+	}
+}

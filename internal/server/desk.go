@@ -44,7 +44,13 @@ func (s *Server) deskEvents(w http.ResponseWriter, r *http.Request, se session) 
 		s.internalError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"conversation": notify.ViewSummary(sm), "events": notify.ViewEvents(evs)})
+	notes, err := s.store.Notes(r.Context(), sm.ID)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"conversation": notify.ViewSummary(sm), "events": notify.ViewEvents(evs),
+		"notes": notify.ViewNotes(notes)})
 }
 
 func (s *Server) deskSocket(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,10 @@
 // A live video call (desk/call_panel.js) sits in its conversation, beside the chat (above it when narrow).
 // "Escalate to video" (desk/escalation.js) sits in the header of the agent's own chats, its invitation's state above
 // the reply box.
+//
+// The reply box has two modes: Reply (to the visitor) and Note (note.add: for the other agents only, shown in the
+// transcript on a yellow ground; the visitor never gets it, nor a typing indicator for it). An agent may write a note
+// on their own conversation and on one waiting in their groups.
 
 import { h } from '/static/shared/dom.js';
 import { get } from '/static/shared/api.js';
@@ -31,7 +35,7 @@ export class ConversationView {
   #escalation;
   #panes = new Map(); // id → {id, transcript, closed, loading}
   #current = null;
-  #drafts = new Map();
+  #drafts = new Map(); // draftKey(conversation, mode) → the text not yet sent: a reply and a note are kept apart
   #typingSender = null;
   #typing;
   #title;
@@ -45,6 +49,9 @@ export class ConversationView {
   #composer;
   #input;
   #sendButton;
+  #mode = 'reply'; // or 'note'
+  #replyTab;
+  #noteTab;
   #claimBar;
   #claimText;
   #claimButton;
@@ -84,7 +91,7 @@ export class ConversationView {
       rows: '2',
       'aria-label': 'Your reply',
       placeholder: 'Write a reply… (Enter sends, Shift+Enter adds a line)',
-      oninput: () => this.#typingSender?.input(),
+      oninput: () => this.#mode === 'reply' && this.#typingSender?.input(),
       onkeydown: (e) => {
         if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
           e.preventDefault();
@@ -93,8 +100,13 @@ export class ConversationView {
       },
     });
     this.#sendButton = h('button', { type: 'submit', class: 'button button--primary', testid: 'send-message' }, 'Send');
+    this.#replyTab = h('button', { type: 'button', class: 'composer__mode', testid: 'composer-reply', 'aria-pressed': 'true',
+      onclick: () => this.#setMode('reply') }, 'Reply');
+    this.#noteTab = h('button', { type: 'button', class: 'composer__mode', testid: 'composer-note', 'aria-pressed': 'false',
+      title: 'A note for your colleagues: the visitor never sees it', onclick: () => this.#setMode('note') }, 'Note');
     this.#composer = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.#send(); } },
-      this.#input, this.#sendButton);
+      h('div', { class: 'composer__modes', role: 'group', 'aria-label': 'Write a reply or a note' }, this.#replyTab, this.#noteTab),
+      h('div', { class: 'composer__row' }, this.#input, this.#sendButton));
 
     this.#claimText = h('span', { class: 'view__claim-text' });
     this.#claimButton = h('button', { type: 'button', class: 'button button--primary', testid: 'claim-conversation', onclick: () => this.#claim() },
@@ -125,7 +137,7 @@ export class ConversationView {
   }
 
   show(id) {
-    if (this.#current) this.#drafts.set(this.#current, this.#input.value);
+    if (this.#current) this.#drafts.set(draftKey(this.#current, this.#mode), this.#input.value);
     this.#typingSender?.stop();
     this.#current = id;
     history.replaceState(null, '', `#${encodeURIComponent(id)}`);
@@ -134,10 +146,11 @@ export class ConversationView {
     this.#typingSender = new TypingSender((typing) => this.#client.send('typing', { conversation_id: id, typing }));
     this.#typing.set(false);
     this.#hideNotice();
+    this.#mode = 'reply';
 
     const pane = this.#pane(id);
     this.#body.replaceChildren(pane.transcript.element);
-    this.#input.value = this.#drafts.get(id) || '';
+    this.#input.value = this.#drafts.get(draftKey(id, 'reply')) || '';
     this.#empty.hidden = true;
     this.#panel.hidden = false;
     this.#renderHeader();
@@ -151,6 +164,17 @@ export class ConversationView {
     if (!pane) return;
     this.#addEvent(pane, ev);
     if (pane.id === this.#current && ev.type === 'message' && ev.author === 'visitor') this.#typing.set(false);
+  }
+
+  /** A `note` frame: an agent's note on a conversation. */
+  applyNote(note) {
+    this.#panes.get(note && note.conversation_id)?.transcript.addNote(note);
+  }
+
+  /** After a reconnect: what the conversation on screen missed meanwhile (notes are not replayed by the hello). */
+  refresh() {
+    const pane = this.#current && this.#panes.get(this.#current);
+    if (pane) this.#load(pane);
   }
 
   applySummary(summary) {
@@ -194,9 +218,10 @@ export class ConversationView {
   #load(pane) {
     if (pane.loading) return;
     pane.loading = get(`/api/desk/conversations/${encodeURIComponent(pane.id)}/events?after=${pane.transcript.lastSeq}`)
-      .then(({ conversation, events }) => {
+      .then(({ conversation, events, notes }) => {
         if (conversation) this.#list.upsert(conversation);
         for (const ev of events || []) this.#addEvent(pane, ev);
+        for (const note of notes || []) pane.transcript.addNote(note);
         if (conversation && conversation.status === 'closed') this.#setClosed(pane);
         if (pane.id === this.#current) this.#renderHeader();
       })
@@ -258,16 +283,47 @@ export class ConversationView {
     this.#transfer.setConversation(mine && !calling ? id : null);
     this.#escalation?.setConversation({ id, mine, closed });
     this.#composer.hidden = closed;
-    this.#input.disabled = !mine;
-    this.#sendButton.disabled = !mine;
-    this.#input.placeholder = mine ? 'Write a reply… (Enter sends, Shift+Enter adds a line)'
-      : waiting ? 'Take this conversation to reply.' : 'Only the assigned agent can reply.';
+    this.#renderComposer(mine, waiting);
     this.#claimBar.hidden = !waiting;
     this.#claimText.textContent = s.contact_email
       ? 'The visitor left a message. Take the conversation to answer it.'
       : 'This conversation is waiting for an agent. You can read it; take it to reply.';
     this.#closedNote.hidden = !closed;
     if (closed) this.#typing.set(false);
+  }
+
+  // Switching mode swaps the text in the box: a note being written never becomes a reply by mistake.
+  #setMode(mode) {
+    if (mode === this.#mode) return;
+    if (this.#current) this.#drafts.set(draftKey(this.#current, this.#mode), this.#input.value);
+    this.#mode = mode;
+    this.#input.value = (this.#current && this.#drafts.get(draftKey(this.#current, mode))) || '';
+    if (mode === 'note') this.#typingSender?.stop();
+    this.#renderHeader();
+    if (!this.#input.disabled) this.#input.focus();
+  }
+
+  // The reply box: a reply needs the conversation to be the agent's; a note, that the agent can see it.
+  #renderComposer(mine, waiting) {
+    const canNote = mine || waiting;
+    if (!canNote && this.#mode === 'note') {
+      // Taken by someone else meanwhile: back to replies, the note kept as a draft.
+      if (this.#current) this.#drafts.set(draftKey(this.#current, 'note'), this.#input.value);
+      this.#mode = 'reply';
+      this.#input.value = (this.#current && this.#drafts.get(draftKey(this.#current, 'reply'))) || '';
+    }
+    const note = this.#mode === 'note';
+    this.#noteTab.hidden = !canNote;
+    this.#replyTab.setAttribute('aria-pressed', String(!note));
+    this.#noteTab.setAttribute('aria-pressed', String(note));
+    this.#composer.classList.toggle('composer--note', note);
+    const usable = note ? canNote : mine;
+    this.#input.disabled = !usable;
+    this.#sendButton.disabled = !usable;
+    this.#sendButton.textContent = note ? 'Add note' : 'Send';
+    if (note) this.#input.placeholder = 'Write a note for your colleagues… (the visitor never sees it)';
+    else this.#input.placeholder = mine ? 'Write a reply… (Enter sends, Shift+Enter adds a line)'
+      : waiting ? 'Take this conversation to reply, or write a note for your colleagues.' : 'Only the assigned agent can reply.';
   }
 
   // The e-mail address a visitor left with their message, to answer them later.
@@ -316,9 +372,13 @@ export class ConversationView {
       this.#showNotice(errorMessage(t, { code: 104 }));
       return;
     }
+    if (this.#mode === 'note') {
+      this.#addNote(pane, body);
+      return;
+    }
     const clientMsgId = newId();
     this.#input.value = '';
-    this.#drafts.delete(pane.id);
+    this.#drafts.delete(draftKey(pane.id, 'reply'));
     this.#typingSender?.stop();
     this.#hideNotice();
     pane.transcript.addPending({ clientMsgId, body, author: 'agent', authorName: this.#account.name });
@@ -335,6 +395,23 @@ export class ConversationView {
         pane.transcript.retrying(clientMsgId);
         this.#deliver(pane, clientMsgId, body);
       });
+    }
+  }
+
+  // A note goes in the transcript once the server has stored it; refused, its text comes back to the box.
+  async #addNote(pane, body) {
+    const clientNoteId = newId();
+    this.#input.value = '';
+    this.#drafts.delete(draftKey(pane.id, 'note'));
+    this.#hideNotice();
+    try {
+      const ack = await this.#client.request('note.add', { conversation_id: pane.id, client_note_id: clientNoteId, body });
+      pane.transcript.addNote(ack.note);
+      pane.transcript.scrollToEnd();
+    } catch (err) {
+      if (pane.id === this.#current && this.#mode === 'note' && !this.#input.value) this.#input.value = body;
+      else this.#drafts.set(draftKey(pane.id, 'note'), body);
+      this.#showNotice(`The note could not be added: ${errorMessage(t, err)}`);
     }
   }
 
@@ -363,3 +440,5 @@ export class ConversationView {
     this.#notice.hidden = true;
   }
 }
+
+const draftKey = (conversationId, mode) => `${mode}:${conversationId}`;

@@ -100,8 +100,10 @@ class Desk {
       this.#offers.reconcile(data.offers);
       this.#escalation.applyHello(data);
       this.#calls.applyHello(data);
-      // After every (re)connect: the list may have missed conversations while the socket was down.
+      // After every (re)connect: the list may have missed conversations while the socket was down, and the
+      // conversation on screen its notes (events are replayed by the hello, notes are not).
       this.#list.load();
+      this.#view.refresh();
     });
     c.on('presence', (p) => {
       this.#presence.apply(p);
@@ -129,6 +131,7 @@ class Desk {
       this.#supervisor?.changed();
     });
     c.on('typing', (d) => this.#view.applyTyping(d));
+    c.on('note', (note) => this.#view.applyNote(note));
     c.on('close', ({ wasOpen }) => wasOpen || this.#checkSession());
     c.on('terminated', ({ code }) => {
       if (code === 4502) this.#finish(SESSION_ENDED);

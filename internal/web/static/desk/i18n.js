@@ -7,6 +7,7 @@ const messages = {
   en: {
     'transcript.label': 'Messages',
     'transcript.agent': 'Agent',
+    'transcript.note_by': 'Note by {name} · only agents see this',
     'transcript.bot': 'Bot',
     'transcript.visitor': 'Visitor',
     'transcript.joined': '{name} joined the conversation',

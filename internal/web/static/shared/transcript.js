@@ -6,6 +6,9 @@
 // "sending", and becomes the stored message when its ack or its event arrives (matched by client_msg_id).
 // A video call's start and end are system messages too (shared/call_events.js).
 //
+// The desk also shows the agents' notes (addNote): they are not events and have no seq, so they are placed by time
+// among the messages. The widget never gets any.
+//
 // A bot's message may carry quick replies (data.quick_replies): the desk lists them under the message, the widget
 // makes them buttons through its decorate hook (widget/quick_replies.js). A bot's transfer card (data.transfer) is
 // shown as a card.
@@ -24,6 +27,7 @@ export class Transcript {
   #bySeq = new Map();
   #byClientId = new Map();
   #seen = new Set();
+  #notes = new Set(); // note ids shown
   #lastSeq = 0;
 
   /**
@@ -75,9 +79,29 @@ export class Transcript {
     const extra = this.#decorate && this.#decorate(ev);
     if (extra) el.append(extra);
     el.dataset.seq = String(seq);
+    if (Number.isFinite(ev.created_at)) el.dataset.at = String(ev.created_at);
     this.#bySeq.set(seq, el);
     if (ev.client_msg_id) this.#byClientId.set(ev.client_msg_id, el);
     this.#place(el, ev.author === this.#viewer);
+    return el;
+  }
+
+  /**
+   * Shows an agent's note (NOTE: note_id, author_name, body, created_at), in its place by time, each note once.
+   * Returns its element, or null when it was already shown.
+   */
+  addNote(note) {
+    if (!note || !note.note_id || this.#notes.has(note.note_id)) return null;
+    this.#notes.add(note.note_id);
+    const el = h(
+      'div',
+      { class: 'msg msg--note', testid: 'note', dataset: { noteId: note.note_id, at: String(note.created_at) } },
+      h('div', { class: 'msg__meta' },
+        h('span', { class: 'msg__author', text: this.#t('transcript.note_by', { name: note.author_name || this.#t('transcript.agent') }) }),
+        ' ', this.#time(note.created_at)),
+      h('div', { class: 'msg__body' }, linkify(note.body || '')),
+    );
+    this.#place(el, false);
     return el;
   }
 
@@ -125,6 +149,7 @@ export class Transcript {
 
   clear() {
     this.element.replaceChildren();
+    this.#notes.clear();
     this.#bySeq.clear();
     this.#byClientId.clear();
     this.#seen.clear();
@@ -144,21 +169,31 @@ export class Transcript {
     el.dataset.seq = String(seq);
     el.dataset.state = 'sent';
     el.querySelector('.msg__status')?.remove();
-    if (Number.isFinite(createdAt)) this.#setTime(el, createdAt);
+    if (Number.isFinite(createdAt)) {
+      this.#setTime(el, createdAt);
+      el.dataset.at = String(createdAt);
+    }
     this.#bySeq.set(seq, el);
     // Move it to its place in seq order: messages from the other side may have been stored before it.
     el.remove();
     this.#place(el, false);
   }
 
-  // Inserts el after the last stored message with a lower seq; messages still sending stay at the bottom.
+  // Inserts el after the last stored message with a lower seq (a note: after the last one not later than it), and
+  // a stored message after the notes not later than it; messages still sending stay at the bottom.
   #place(el, mine) {
     const list = this.element;
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 48;
+    const isNote = (node) => Boolean(node.dataset.noteId);
+    const sending = (node) => !node.dataset.seq && !isNote(node);
+    const at = el.dataset.at ? Number(el.dataset.at) : Infinity;
     const seq = el.dataset.seq ? Number(el.dataset.seq) : Infinity;
+    const after = isNote(el)
+      ? (node) => sending(node) || Number(node.dataset.at) > at
+      : (node) => sending(node) || (isNote(node) ? Number(node.dataset.at) > at : Number(node.dataset.seq) > seq);
     let node = list.lastElementChild;
-    if (seq !== Infinity) {
-      while (node && (!node.dataset.seq || Number(node.dataset.seq) > seq)) node = node.previousElementSibling;
+    if (seq !== Infinity || isNote(el)) {
+      while (node && after(node)) node = node.previousElementSibling;
     }
     list.insertBefore(el, node ? node.nextElementSibling : list.firstElementChild);
     if (atBottom || mine) this.scrollToEnd();
