@@ -332,6 +332,40 @@ func (s *Service) VisitorPage(ctx context.Context, v Visitor, convID, pageURL, t
 	return nil
 }
 
+// MaxRatingComment is the longest comment a visitor may leave with a rating, in characters.
+const MaxRatingComment = 1000
+
+// Errors of a rating.
+var (
+	ErrBadRating  = errors.New("chat: the score must be a whole number from 1 to 5, the comment at most 1000 characters")
+	ErrRated      = errors.New("chat: the conversation is already rated")
+	ErrNotRatable = errors.New("chat: the conversation has not ended, or ended over 7 days ago")
+)
+
+// Rate keeps the visitor's rating of their conversation after it ended (store.RateConversation), and tells the
+// desks: the agent sees it with the conversation.
+func (s *Service) Rate(ctx context.Context, v Visitor, convID string, score int, comment string) (store.Rating, error) {
+	comment = strings.TrimSpace(comment)
+	if score < 1 || score > 5 || utf8.RuneCountInString(comment) > MaxRatingComment {
+		return store.Rating{}, ErrBadRating
+	}
+	c, err := s.store.Conversation(ctx, convID)
+	if err != nil || c.SiteID != v.SiteID {
+		return store.Rating{}, ErrNotFound
+	}
+	r, err := s.store.RateConversation(ctx, convID, v.ID, score, comment, s.now())
+	switch {
+	case errors.Is(err, store.ErrRated):
+		return store.Rating{}, ErrRated
+	case errors.Is(err, store.ErrNotRatable):
+		return store.Rating{}, ErrNotRatable
+	case err != nil:
+		return store.Rating{}, mapErr(err)
+	}
+	s.notify.Summary(ctx, convID)
+	return r, nil
+}
+
 // VisitorTyping tells the conversation's agent that the visitor is typing. Only the visitor's own open
 // conversation is accepted.
 func (s *Service) VisitorTyping(ctx context.Context, v Visitor, convID string, typing bool) error {

@@ -224,3 +224,42 @@ func TestAgentsLeaveNotesTheVisitorNeverSees(t *testing.T) {
 		t.Fatalf("the visitor's widget shows the note: %q", text)
 	}
 }
+
+// Once Ana has ended the chat, the visitor rates it: four stars and a comment. The widget thanks them (also after a
+// reload, without asking again), Ana's desk shows the rating with the conversation, and the supervision panel
+// counts it.
+func TestTheVisitorRatesTheChat(t *testing.T) {
+	env := apptest.Start(t, nil)
+	browser := newBrowser(t)
+	visitor, ana := newTab(t, browser, "visitor"), newTab(t, browser, "Ana")
+
+	loginDesk(ana, env.URL, demo.AnaEmail)
+	startChat(visitor, env.URL, "Do you deliver to Lyon?")
+	visitor.waitFor("Ana answers", hasMessage(widgetDoc, "system", "Ana joined"))
+	ana.click(byTestID("document", "conversation-item"))
+	ana.typeInto(byTestID("document", "message-input"), "Yes, within five days.")
+	ana.click(byTestID("document", "send-message"))
+	visitor.waitFor("Ana's reply reaches the visitor", hasMessage(widgetDoc, "agent", "five days"))
+	if eval[bool](visitor, visible(byTestID(widgetDoc, "rating"))) {
+		t.Fatal("the rating is asked while the conversation is open")
+	}
+	ana.click(byTestID("document", "end-conversation"))
+
+	visitor.waitFor("the visitor is asked to rate", visible(byTestID(widgetDoc, "rating-star")))
+	if eval[bool](visitor, visible(byTestID(widgetDoc, "rating-send"))) {
+		t.Fatal("Send shows before a score is chosen")
+	}
+	visitor.click(widgetDoc + ".querySelector('[data-testid=\"rating-star\"][data-score=\"4\"]')")
+	visitor.typeInto(byTestID(widgetDoc, "rating-comment"), "Clear answer, thanks")
+	visitor.click(byTestID(widgetDoc, "rating-send"))
+	visitor.waitFor("the visitor is thanked", visible(byTestID(widgetDoc, "rating-thanks"))+" && !"+visible(byTestID(widgetDoc, "rating-star")))
+
+	rating := byTestID("document", "conversation-rating")
+	ana.waitFor("Ana sees the rating", visible(rating)+" && "+rating+".innerText.includes('★★★★☆') && "+rating+".innerText.includes('Clear answer, thanks')")
+	stat := "(document.querySelector('[data-testid=\"supervisor-panel\"] [data-stat=\"rating\"]')?.innerText ?? '')"
+	ana.waitFor("the supervision panel counts it", stat+".includes('4.0 / 5 from 1 rating')")
+
+	visitor.reload()
+	visitor.waitFor("after a reload the conversation is still over, and rated", visible(byTestID(widgetDoc, "rating-thanks"))+
+		" && !"+visible(byTestID(widgetDoc, "rating-star")))
+}

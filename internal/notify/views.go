@@ -86,14 +86,26 @@ type SummaryView struct {
 	ContactEmail string `json:"contact_email,omitempty"`
 	PageURL      string `json:"page_url,omitempty"`
 	PageTitle    string `json:"page_title,omitempty"`
+	// Rating is the visitor's rating of the ended conversation, when they gave one.
+	Rating *RatingView `json:"rating,omitempty"`
+}
+
+// RatingView is a visitor's rating of a conversation (docs/protocol.md, RATING).
+type RatingView struct {
+	Score   int    `json:"score"`
+	Comment string `json:"comment"`
 }
 
 // ViewSummary converts a stored summary for the desk.
 func ViewSummary(s store.Summary) SummaryView {
-	return SummaryView{ID: s.ID, SiteID: s.SiteID, SiteName: s.SiteName, VisitorID: s.VisitorID,
+	v := SummaryView{ID: s.ID, SiteID: s.SiteID, SiteName: s.SiteName, VisitorID: s.VisitorID,
 		VisitorLabel: VisitorLabel(s.VisitorID), Status: s.Status, AgentID: s.AgentID, AgentName: s.AgentName,
 		LastSeq: s.LastSeq, LastBody: s.LastBody, UpdatedAt: s.UpdatedAt.UnixMilli(), Routing: s.Routing, ContactEmail: s.ContactEmail,
 		PageURL: s.PageURL, PageTitle: s.PageTitle}
+	if s.RatingScore > 0 {
+		v.Rating = &RatingView{Score: s.RatingScore, Comment: s.RatingComment}
+	}
+	return v
 }
 
 // VisitorLabel names an anonymous visitor for agents, e.g. "Visitor 3F2A", stable for that visitor.

@@ -90,6 +90,12 @@ func chatError(err error) error {
 		return perr(CodeConversationClosed, "conversation is closed")
 	case errors.Is(err, chat.ErrBadQuickReply):
 		return perr(CodeBadRequest, "quick_reply is longer than 64 characters")
+	case errors.Is(err, chat.ErrBadRating):
+		return perr(CodeBadRequest, "score must be a whole number from 1 to 5, and the comment at most 1000 characters")
+	case errors.Is(err, chat.ErrRated):
+		return perr(CodeConflict, "this conversation is already rated")
+	case errors.Is(err, chat.ErrNotRatable):
+		return perr(CodeConflict, "a conversation is rated once it has ended, within 7 days")
 	case errors.Is(err, chat.ErrBadPage):
 		return perr(CodeBadRequest, "url must be an http(s) address of one of the site's allowed origins, at most 2048 bytes")
 	case errors.Is(err, routing.ErrNotFound):
@@ -133,6 +139,13 @@ type endData struct {
 type transferReq struct {
 	ConversationID string `json:"conversation_id"`
 	AgentID        string `json:"agent_id"`
+}
+
+// ratingReq is a visitor's rating of their ended conversation.
+type ratingReq struct {
+	ConversationID string `json:"conversation_id"`
+	Score          int    `json:"score"`
+	Comment        string `json:"comment"`
 }
 
 // noteReq is a note.add: an agent's note on a conversation, for the other agents.

@@ -613,3 +613,83 @@ func TestNotesReachTheDesksOnly(t *testing.T) {
 		t.Fatalf("the desk's transcript: %d %+v", st, tr)
 	}
 }
+
+// The visitor rates the conversation once Ana has ended it: Ana's desk gets the rating with the conversation's
+// summary. Rating too early, twice, someone else's conversation, or with a bad score or comment gets a clear error.
+func TestTheVisitorRatesTheConversation(t *testing.T) {
+	env := apptest.Start(t, nil)
+	ana := deskOnline(t, env, demo.AnaEmail)
+	v := visitor(t, env, env.VisitorToken(t), nil)
+	conv := send(t, v, "m1", map[string]any{"client_msg_id": "m1", "body": "hello"}).ConversationID
+	other := visitor(t, env, env.VisitorToken(t), nil)
+
+	v.Send("rating", "r0", map[string]any{"conversation_id": conv, "score": 5})
+	if code := errorCode(t, v, "r0"); code != 111 {
+		t.Fatalf("a rating while the conversation is open: error %d", code)
+	}
+	ana.Send("conversation.end", "e1", map[string]any{"conversation_id": conv})
+	nextAck(t, ana, "e1")
+
+	for id, tc := range map[string]struct {
+		sock *apptest.Socket
+		data map[string]any
+		code int
+	}{
+		"b1": {v, map[string]any{"conversation_id": conv, "score": 0}, 100},
+		"b2": {v, map[string]any{"conversation_id": conv, "score": 6}, 100},
+		"b3": {v, map[string]any{"conversation_id": conv, "score": 4.5}, 100},
+		"b4": {v, map[string]any{"conversation_id": conv, "score": "5"}, 100},
+		"b5": {v, map[string]any{"conversation_id": conv, "score": 5, "comment": strings.Repeat("é", 1001)}, 100},
+		"b6": {other, map[string]any{"conversation_id": conv, "score": 1}, 105},
+		"b7": {v, map[string]any{"conversation_id": "cv_nope", "score": 1}, 105},
+	} {
+		tc.sock.Send("rating", id, tc.data)
+		if code := errorCode(t, tc.sock, id); code != tc.code {
+			t.Fatalf("rating %v: error %d, want %d", tc.data, code, tc.code)
+		}
+	}
+
+	v.Send("rating", "r1", map[string]any{"conversation_id": conv, "score": 5, "comment": "  Ana found the right table!  "})
+	nextAck(t, v, "r1")
+	ana.Skip = map[string]bool{}
+	for {
+		f := ana.Next()
+		if f.Type != "conversation" {
+			continue
+		}
+		var sm struct {
+			ID     string `json:"id"`
+			Rating *struct {
+				Score   int    `json:"score"`
+				Comment string `json:"comment"`
+			} `json:"rating"`
+		}
+		f.Decode(t, &sm)
+		if sm.ID == conv && sm.Rating != nil {
+			if sm.Rating.Score != 5 || sm.Rating.Comment != "Ana found the right table!" {
+				t.Fatalf("Ana's desk got the rating %+v", *sm.Rating)
+			}
+			break
+		}
+	}
+	v.Send("rating", "r2", map[string]any{"conversation_id": conv, "score": 1})
+	if code := errorCode(t, v, "r2"); code != 111 {
+		t.Fatalf("a second rating: error %d", code)
+	}
+
+	// The supervisors' figures count it.
+	h := env.NewHTTP(t)
+	h.Login(demo.AnaEmail, demo.Password)
+	var stats struct {
+		Groups []struct {
+			Ratings struct {
+				Count   int      `json:"count"`
+				Average *float64 `json:"average"`
+			} `json:"ratings"`
+		} `json:"groups"`
+	}
+	if st := h.Do("GET", "/api/supervisor/stats", nil, &stats); st != 200 || len(stats.Groups) != 1 ||
+		stats.Groups[0].Ratings.Count != 1 || stats.Groups[0].Ratings.Average == nil || *stats.Groups[0].Ratings.Average != 5 {
+		t.Fatalf("supervisor stats: %d %+v", st, stats)
+	}
+}

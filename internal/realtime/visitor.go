@@ -160,6 +160,18 @@ func (v *visitorConn) request(ctx context.Context, c *conn, env envelope, receiv
 			return nil, err
 		}
 		return struct{}{}, chatError(v.hub.chat.VisitorPage(ctx, v.visitor, d.ConversationID, d.URL, d.Title))
+	case "rating":
+		var d ratingReq
+		if err := decode(env, &d); err != nil {
+			return nil, err
+		}
+		r, err := v.hub.chat.Rate(ctx, v.visitor, d.ConversationID, d.Score, d.Comment)
+		if err != nil {
+			return nil, chatError(err)
+		}
+		return struct {
+			Rating notify.RatingView `json:"rating"`
+		}{notify.RatingView{Score: r.Score, Comment: r.Comment}}, nil
 	case "conversation.end":
 		return nil, perr(CodeForbidden, "only an agent can end a conversation")
 	case "queue.leave":

@@ -8,15 +8,26 @@ import (
 	"github.com/parley/parley/internal/store"
 )
 
-// GroupStats is the supervisor's view of a group (docs/api.md, GROUP_STATS): who waits on any channel, and each of
-// the group's channels on its own.
+// GroupStats is the supervisor's view of a group (docs/api.md, GROUP_STATS): who waits on any channel, each of the
+// group's channels on its own, and how visitors rated its conversations over the last 24 hours.
 type GroupStats struct {
 	GroupID            string         `json:"group_id"`
 	Name               string         `json:"name"`
 	Waiting            int            `json:"waiting"`
 	LongestWaitSeconds int            `json:"longest_wait_seconds"`
 	Channels           []ChannelStats `json:"channels"`
+	Ratings            RatingStats    `json:"ratings"`
 }
+
+// RatingStats are the visitors' ratings (1 to 5) given over the last 24 hours: how many, and their average (null
+// when none).
+type RatingStats struct {
+	Count   int      `json:"count"`
+	Average *float64 `json:"average"`
+}
+
+// RatingsWindow is the period the supervisors' rating figures cover.
+const RatingsWindow = 24 * time.Hour
 
 // ChannelStats is one channel of a group: its queue, its agents by their status on the channel, the engine's
 // running averages, and the p90 wait of the requests assigned in the last 15 minutes.
@@ -51,6 +62,14 @@ func (e *Engine) Stats(ctx context.Context) ([]GroupStats, error) {
 			gs.Waiting += cs.Waiting
 			gs.LongestWaitSeconds = max(gs.LongestWaitSeconds, cs.LongestWaitSeconds)
 			gs.Channels = append(gs.Channels, cs)
+		}
+		rs, err := e.st.GroupRatings(ctx, g.ID, now.Add(-RatingsWindow))
+		if err != nil {
+			return nil, err
+		}
+		gs.Ratings.Count = rs.Count
+		if rs.Count > 0 {
+			gs.Ratings.Average = ptr(rs.Average)
 		}
 		out = append(out, gs)
 	}

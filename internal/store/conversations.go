@@ -383,12 +383,17 @@ type Summary struct {
 	ContactEmail string // left by the visitor with a message
 	PageURL      string // the page of the site the visitor is on, as the widget last said ("" before it did)
 	PageTitle    string
+	// RatingScore is the visitor's rating once the conversation ended (1 to 5; 0: not rated), with its comment.
+	RatingScore   int
+	RatingComment string
 }
 
 const summarySelect = `SELECT c.id, c.site_id, c.visitor_id, c.status, c.agent_id, c.last_seq, c.created_at, c.updated_at,
 	c.closed_at, s.name, COALESCE(a.name, ''), c.routing, c.contact_email, c.page_url, c.page_title,
-	COALESCE((SELECT e.body FROM events e WHERE e.conversation_id = c.id AND e.type = 'message' ORDER BY e.seq DESC LIMIT 1), '')
-	FROM conversations c JOIN sites s ON s.id = c.site_id LEFT JOIN accounts a ON a.id = c.agent_id `
+	COALESCE((SELECT e.body FROM events e WHERE e.conversation_id = c.id AND e.type = 'message' ORDER BY e.seq DESC LIMIT 1), ''),
+	COALESCE(r.score, 0), COALESCE(r.comment, '')
+	FROM conversations c JOIN sites s ON s.id = c.site_id LEFT JOIN accounts a ON a.id = c.agent_id
+	LEFT JOIN conversation_ratings r ON r.conversation_id = c.id `
 
 func scanSummaries(rows *sql.Rows) ([]Summary, error) {
 	defer rows.Close()
@@ -399,7 +404,8 @@ func scanSummaries(rows *sql.Rows) ([]Summary, error) {
 		var closed sql.NullInt64
 		var created, updated int64
 		if err := rows.Scan(&sm.ID, &sm.SiteID, &sm.VisitorID, &sm.Status, &agent, &sm.LastSeq, &created, &updated, &closed,
-			&sm.SiteName, &sm.AgentName, &sm.Routing, &sm.ContactEmail, &sm.PageURL, &sm.PageTitle, &sm.LastBody); err != nil {
+			&sm.SiteName, &sm.AgentName, &sm.Routing, &sm.ContactEmail, &sm.PageURL, &sm.PageTitle, &sm.LastBody,
+			&sm.RatingScore, &sm.RatingComment); err != nil {
 			return nil, err
 		}
 		sm.AgentID = agent.String

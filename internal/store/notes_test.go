@@ -14,11 +14,7 @@ func TestNotes(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		f := seed(t, s)
-		res, err := s.AppendVisitorMessage(ctx, visitorMsg(f, "v1", "m1", "hello"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		id := res.Conversation.ID
+		id := opened(t, s, f)
 		now := time.UnixMilli(1_800_000_000_000)
 
 		// Waiting: Ben, of the group, may write one.

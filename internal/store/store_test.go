@@ -163,6 +163,16 @@ func visitorMsg(f fixture, visitor, cmid, body string) VisitorMessage {
 	return VisitorMessage{SiteID: f.site.ID, VisitorID: visitor, VisitorName: "Visitor", ClientMsgID: cmid, Body: body, At: time.Now()}
 }
 
+// opened has visitor v1 say hello on the fixture's site, and returns the conversation that opens.
+func opened(t *testing.T, s *Store, f fixture) string {
+	t.Helper()
+	res, err := s.AppendVisitorMessage(context.Background(), visitorMsg(f, "v1", "m1", "hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Conversation.ID
+}
+
 func TestVisitorMessagesOpenOneConversation(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
@@ -248,11 +258,7 @@ func TestAgentAccessClaimAndEnd(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		f := seed(t, s)
-		v, err := s.AppendVisitorMessage(ctx, visitorMsg(f, "v1", "m1", "hello"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		id := v.Conversation.ID
+		id := opened(t, s, f)
 		reply := func(a Account, cmid string) error {
 			_, err := s.AppendAgentMessage(ctx, AgentMessage{AgentID: a.ID, AgentName: a.Name, ConversationID: id, ClientMsgID: cmid, Body: "x", At: time.Now()})
 			return err
@@ -444,11 +450,7 @@ func TestVisitorPage(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		f := seed(t, s)
-		res, err := s.AppendVisitorMessage(ctx, visitorMsg(f, "v1", "m1", "hello"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		id := res.Conversation.ID
+		id := opened(t, s, f)
 		if err := s.SetVisitorPage(ctx, id, "v1", "https://shop.test/oak", "Oak table"); err != nil {
 			t.Fatal(err)
 		}

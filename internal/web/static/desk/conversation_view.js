@@ -41,6 +41,7 @@ export class ConversationView {
   #title;
   #meta;
   #page; // which page of the site the visitor is on
+  #rating; // the visitor's rating, once the conversation ended
   #pageLink;
   #end;
   #transfer;
@@ -76,6 +77,7 @@ export class ConversationView {
     this.#meta = h('p', { class: 'view__meta' });
     this.#pageLink = h('a', { target: '_blank', rel: 'noopener noreferrer' });
     this.#page = h('p', { class: 'view__page', testid: 'visitor-page', hidden: true }, 'On ', this.#pageLink);
+    this.#rating = h('p', { class: 'view__rating', testid: 'conversation-rating', hidden: true });
     this.#end = h('button', { type: 'button', class: 'button button--danger', testid: 'end-conversation', onclick: () => this.#endConversation() },
       'End conversation');
     // The conversation's summary comes from the server once transferred: waiting, or the colleague's.
@@ -116,7 +118,7 @@ export class ConversationView {
 
     this.#empty = h('div', { class: 'view__empty' }, h('p', { text: 'Select a conversation on the left.' }));
     this.#panel = h('section', { class: 'view__panel', hidden: true },
-      h('header', { class: 'view__header' }, h('div', { class: 'view__heading' }, this.#title, this.#meta, this.#page), escalation?.button, this.#transfer.element, this.#end),
+      h('header', { class: 'view__header' }, h('div', { class: 'view__heading' }, this.#title, this.#meta, this.#page, this.#rating), escalation?.button, this.#transfer.element, this.#end),
       h('div', { class: 'view__main' },
         callPanel?.element,
         h('div', { class: 'view__chat' },
@@ -261,6 +263,20 @@ export class ConversationView {
     this.#pageLink.textContent = s.page_title || url;
   }
 
+  // The visitor's rating of the ended conversation: stars, and their comment as text.
+  #renderRating(s) {
+    const score = Number(s.rating && s.rating.score);
+    this.#rating.hidden = !(score >= 1 && score <= 5);
+    if (this.#rating.hidden) return;
+    const comment = typeof s.rating.comment === 'string' ? s.rating.comment : '';
+    this.#rating.replaceChildren(
+      'Rated ',
+      h('span', { class: 'view__stars', 'aria-label': `${score} out of 5`, text: '★'.repeat(score) + '☆'.repeat(5 - score) }),
+      ` by the visitor${comment ? ': ' : ''}`,
+      comment ? h('q', { text: comment }) : null,
+    );
+  }
+
   #renderHeader() {
     const id = this.#current;
     const pane = this.#panes.get(id);
@@ -276,6 +292,7 @@ export class ConversationView {
     else if (s.agent_name) state = `Assigned to ${s.agent_name}`;
     this.#meta.textContent = [s.site_name, state].filter(Boolean).join(' · ');
     this.#renderPage(s);
+    this.#renderRating(s);
     this.#renderContact(s);
     this.#end.hidden = !mine;
     // Not while a call, or an invitation to one, is under way: the call's agent stays (the server refuses it).

@@ -97,9 +97,16 @@ export class SupervisorPanel {
             channels.map((c) => h('th', { scope: 'col', text: CHANNEL_NAMES[c.channel] || c.channel })))),
           h('tbody', null, ROWS.map(([key, label, value]) => h('tr', { class: 'sup-stat', dataset: { stat: key } },
             h('th', { scope: 'row', text: label }),
-            channels.map((c) => h('td', { dataset: { channel: c.channel }, text: value(c) })))))));
+            channels.map((c) => h('td', { dataset: { channel: c.channel }, text: value(c) })))))),
+        h('p', { class: 'sup-rating', dataset: { stat: 'rating' }, text: `Visitors' rating (24 h): ${ratingText(g.ratings)}` }));
     }));
   }
+}
+
+/** "4.5 / 5 from 12 ratings", or "none yet". */
+function ratingText(r) {
+  if (!r || !r.count || r.average === null || r.average === undefined) return 'none yet';
+  return `${Number(r.average).toFixed(1)} / 5 from ${r.count} ${r.count === 1 ? 'rating' : 'ratings'}`;
 }
 
 const CHANNEL_NAMES = { chat: 'Chat', video: 'Video' };

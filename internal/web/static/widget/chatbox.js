@@ -24,9 +24,10 @@ export class Chatbox {
    * transcript: a shared/transcript.js Transcript. onSend(text) returns true when it took the text (the input is
    * then cleared). onInput() is called on each keystroke; onMinimize and onNewConversation on those buttons.
    * panels: elements shown between the transcript and the input (the video invitation, the waiting room). stage:
-   * an element above the transcript (the video call), beside the chat when the layout is large.
+   * an element above the transcript (the video call), beside the chat when the layout is large. rating: shown once
+   * the conversation has ended, above "Start a new conversation" (widget/rating.js).
    */
-  constructor({ t, transcript, embedded, onSend, onInput, onMinimize, onNewConversation, panels = [], stage = null }) {
+  constructor({ t, transcript, embedded, onSend, onInput, onMinimize, onNewConversation, panels = [], stage = null, rating = null }) {
     this.#t = t;
     this.#title = h('h1', { class: 'chatbox__title', text: t('chat.title') });
     this.#subtitle = h('p', { class: 'chatbox__subtitle', text: t('chat.subtitle') });
@@ -49,6 +50,7 @@ export class Chatbox {
       'div',
       { class: 'chatbox__ended', hidden: true },
       h('p', { text: t('chat.ended') }),
+      rating,
       h('button', { type: 'button', class: 'button', testid: 'new-conversation', onclick: onNewConversation }, t('chat.new_conversation')),
     );
 

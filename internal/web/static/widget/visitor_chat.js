@@ -13,6 +13,7 @@ import { Chatbox } from './chatbox.js';
 import { WaitingRoom } from './waiting_room.js';
 import { VisitorCall } from './visitor_call.js';
 import { QuickReplies } from './quick_replies.js';
+import { RatingCard } from './rating.js';
 
 const MAX_MESSAGE_CHARS = 4000; // realtime.max_message_chars; the server has the last word (error 104)
 
@@ -27,6 +28,7 @@ export class VisitorChat {
   #waitingRoom;
   #call;
   #quickReplies;
+  #rating;
   #lang;
   #opening = false; // a conversation.open is under way
   #queues = new Map(); // conversation id → its latest QUEUE (one may come before the ack that names the conversation)
@@ -96,6 +98,8 @@ export class VisitorChat {
       onLayout: (large) => this.#chatbox.setLayout(large),
       onAttention: () => this.#postUnread(),
     });
+    // Once the conversation ended, the visitor may rate it; the browser remembers it did (saved `rated`).
+    this.#rating = new RatingCard({ t, onRate: (score, comment) => this.#rate(score, comment) });
     this.#chatbox = new Chatbox({
       t,
       transcript: this.#transcript,
@@ -106,6 +110,7 @@ export class VisitorChat {
       onNewConversation: () => this.#startNew(),
       panels: [this.#call.offer, this.#waitingRoom.element],
       stage: this.#call.stage,
+      rating: this.#rating.element,
     });
     root.replaceChildren(this.#chatbox.element);
     this.#typing = new TypingSender((typing) =>
@@ -346,10 +351,18 @@ export class VisitorChat {
   }
 
   #setEnded(ended) {
+    if (ended && !this.#ended) this.#rating.reset(Boolean(this.#saved.get('rated')));
     this.#ended = ended;
     this.#chatbox.setEnded(ended);
     if (ended) this.#typing.stop();
     this.#call.conversationChanged();
+  }
+
+  async #rate(score, comment) {
+    const id = this.#convId;
+    if (!id) throw new RealtimeError({ code: 105 });
+    await this.#client.request('rating', { conversation_id: id, score, comment });
+    if (this.#convId === id) this.#saved.update({ rated: score });
   }
 
   // "Start a new conversation": the next message creates one (message.send without conversation_id).
