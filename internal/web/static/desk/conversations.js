@@ -159,10 +159,11 @@ export class ConversationList {
     }
     const known = item.summary;
     const next = { ...known, ...summary };
-    // A summary may be older than the events already applied: keep the newer preview.
+    // A summary may be older than what the list already knows (the list's HTTP answer, read before a conversation
+    // was assigned, arriving after the assignment's frame): what events change stays as known, so that a
+    // conversation just assigned to this agent doesn't look waiting again.
     if ((known.last_seq || 0) > (summary.last_seq || 0)) {
-      Object.assign(next, { last_seq: known.last_seq, last_body: known.last_body, updated_at: known.updated_at });
-      if (known.status === 'closed') next.status = 'closed';
+      for (const key of ['last_seq', 'last_body', 'updated_at', 'status', 'agent_id', 'agent_name', 'routing']) next[key] = known[key];
     }
     item.summary = next;
   }
