@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/parley/parley/internal/auth"
 	"github.com/parley/parley/internal/bot"
@@ -54,6 +55,9 @@ func Seed(ctx context.Context, st *store.Store, addr string) (store.Site, error)
 			return store.Site{}, fmt.Errorf("demo group: %w", err)
 		}
 	}
+	if err := seedSavedReplies(ctx, st); err != nil {
+		return store.Site{}, err
+	}
 	origins := Origins(addr)
 	if err := seedBotShop(ctx, st, g.ID, origins); err != nil {
 		return store.Site{}, err
@@ -66,6 +70,25 @@ func Seed(ctx context.Context, st *store.Store, addr string) (store.Site, error)
 		return store.Site{}, fmt.Errorf("demo site: %w", err)
 	}
 	return allowOrigins(ctx, st, site, g.ID, origins)
+}
+
+// SavedReplies are the demo's saved replies, made when there are none.
+var SavedReplies = [][2]string{
+	{"welcome", "Hello, and thanks for your message! How can I help you today?"},
+	{"thanks", "Thank you for contacting us. Have a nice day!"},
+}
+
+func seedSavedReplies(ctx context.Context, st *store.Store) error {
+	have, err := st.SavedReplies(ctx)
+	if err != nil || len(have) > 0 {
+		return err
+	}
+	for _, r := range SavedReplies {
+		if _, err := st.CreateSavedReply(ctx, r[0], r[1], time.Now()); err != nil {
+			return fmt.Errorf("demo saved replies: %w", err)
+		}
+	}
+	return nil
 }
 
 // allowOrigins adds the demo's origins to a site, and routes it to the group if it has none.

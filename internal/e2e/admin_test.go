@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/parley/parley/internal/apptest"
 	"github.com/parley/parley/internal/demo"
 )
@@ -65,4 +67,76 @@ func TestAdminCreatesAnAgentWhoAnswers(t *testing.T) {
 	desk.typeInto(byTestID("document", "message-input"), reply)
 	desk.click(byTestID("document", "send-message"))
 	visitor.waitFor("Carla's reply reaches the visitor", hasMessage(widgetDoc, "agent", reply))
+}
+
+// The admin writes a saved reply; Ana, in a chat, types "/deli", picks it with Enter, adjusts nothing and sends it;
+// the visitor gets the text. Choosing only fills the box: nothing goes out before Send. The "Saved replies" button
+// inserts one at the cursor too.
+func TestASavedReplyFromTheAdminToTheVisitor(t *testing.T) {
+	env := apptest.Start(t, nil)
+	browser := newBrowser(t)
+	admin, ana, visitor := newTab(t, browser, "admin"), newTab(t, browser, "Ana"), newTab(t, browser, "visitor")
+
+	signInAdmin(admin, env.URL, "#saved-replies")
+	admin.click(byTestID("document", "admin-new-saved-reply"))
+	const text = "We deliver anywhere in France within five working days."
+	admin.typeInto(byTestID("document", "admin-saved-reply-shortcut"), "/Delivery")
+	admin.typeInto(byTestID("document", "admin-saved-reply-body"), text)
+	admin.click(byTestID("document", "admin-save"))
+	admin.waitFor("the saved reply is listed", "[...document.querySelectorAll('.item-list__item')].some(i => i.innerText.includes('/delivery'))")
+
+	loginDesk(ana, env.URL, demo.AnaEmail)
+	startChat(visitor, env.URL, "How long does delivery take?")
+	visitor.waitFor("Ana answers", hasMessage(widgetDoc, "system", "Ana joined"))
+	ana.click(byTestID("document", "conversation-item"))
+	input := byTestID("document", "message-input")
+	ana.typeInto(input, "/deli")
+	item := "document.querySelector('[data-testid=\"saved-reply\"][data-shortcut=\"delivery\"]')"
+	ana.waitFor("the picker offers the saved reply", visible(byTestID("document", "saved-replies"))+" && "+visible(item))
+	ana.pressEnter(input)
+	ana.waitFor("Enter puts the text in the box", input+".value === "+fmt.Sprintf("%q", text)+" && !"+visible(byTestID("document", "saved-replies")))
+	if eval[bool](visitor, hasMessage(widgetDoc, "agent", "five working days")) {
+		t.Fatal("choosing a saved reply sent it")
+	}
+	ana.typeInto(input, " Order before noon!")
+	ana.click(byTestID("document", "send-message"))
+	visitor.waitFor("the visitor gets it", hasMessage(widgetDoc, "agent", "five working days. Order before noon!"))
+
+	ana.typeInto(input, "Hello! ")
+	ana.click(byTestID("document", "saved-replies-open"))
+	ana.click(item)
+	ana.waitFor("the button inserts it at the cursor", input+".value === "+fmt.Sprintf("%q", "Hello! "+text))
+}
+
+// The admin creates a routing group in the Groups tab: a wrong value is pointed out on its field and nothing is
+// saved; once corrected, the group is created with its members and settings.
+func TestAdminCreatesARoutingGroup(t *testing.T) {
+	env := apptest.Start(t, nil)
+	admin := newTab(t, newBrowser(t), "admin")
+	signInAdmin(admin, env.URL, "#groups")
+	ben, err := env.Store.AccountByEmail(t.Context(), demo.BenEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	admin.click(byTestID("document", "admin-new-group"))
+	admin.typeInto(byTestID("document", "admin-group-name"), "Sales")
+	admin.click(fmt.Sprintf("%s.querySelector('input[value=%q]')", byTestID("document", "admin-group-members"), ben.ID))
+	places := byTestID("document", "admin-group-queue-places")
+	admin.run("clear the queue places", chromedp.SetValue(chromedp.JSPath(places), ""))
+	admin.typeInto(places, "-1")
+	admin.click(byTestID("document", "admin-save"))
+	admin.waitFor("the wrong value is pointed out", places+".getAttribute('aria-invalid') === 'true'")
+	if _, err := env.Store.GroupByName(t.Context(), "Sales"); err == nil {
+		t.Fatal("a group with a wrong value was saved")
+	}
+
+	admin.run("clear the queue places", chromedp.SetValue(chromedp.JSPath(places), ""))
+	admin.typeInto(places, "7")
+	admin.click(byTestID("document", "admin-save"))
+	admin.waitFor("the group is listed", "[...document.querySelectorAll('.item-list__item')].some(i => i.innerText.includes('Sales'))")
+	g, err := env.Store.GroupByName(t.Context(), "Sales")
+	if err != nil || g.QueuePlaces != 7 || !slices.Equal(g.Members, []string{ben.ID}) {
+		t.Fatalf("the stored group: %+v %v", g, err)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"github.com/parley/parley/internal/demo"
@@ -153,6 +154,25 @@ func (b *tab) typeInto(jsPath, text string) {
 	b.retry("type into "+jsPath, jsPath, func(ctx context.Context) error {
 		return chromedp.Do(ctx, chromedp.SendKeys(chromedp.JSPath(jsPath), text, chromedp.NodeVisible))
 	})
+}
+
+// pressEnter focuses an element and presses Enter as a person does: one keyDown carrying the key's text, then keyUp.
+// A page that cancels the keydown gets no new line, as in a browser. (SendKeys types "\r" in a separate char event,
+// which the page can't cancel.)
+func (b *tab) pressEnter(jsPath string) {
+	b.t.Helper()
+	b.retry("focus "+jsPath, jsPath, func(ctx context.Context) error {
+		return chromedp.Do(ctx, chromedp.Focus(chromedp.JSPath(jsPath), chromedp.NodeVisible))
+	})
+	for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeKeyDown, input.DispatchKeyEventTypeKeyUp} {
+		p := input.DispatchKeyEventParams{Type: typ, Key: "Enter", Code: "Enter", WindowsVirtualKeyCode: 13}
+		if typ == input.DispatchKeyEventTypeKeyDown {
+			p.Text = "\r"
+		}
+		if _, err := chromedp.Call(b.ctx, input.DispatchKeyEvent, p); err != nil {
+			b.t.Fatalf("%s: press Enter in %s: %v", b.name, jsPath, err)
+		}
+	}
 }
 
 // retry waits until the element is usable and runs the action, trying again for up to 15 s when the element was

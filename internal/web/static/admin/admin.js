@@ -1,4 +1,5 @@
-// The admin app (served at /admin/): agents, routing groups, sites, and the chatbox and notification builders.
+// The admin app (served at /admin/): agents, routing groups, sites, the chatbox and notification builders, bots and
+// the agents' saved replies.
 // Sign-in and the top bar are shared with the desk.
 
 import { h } from '/static/shared/dom.js';
@@ -10,6 +11,7 @@ import { AgentsPanel } from './agents.js';
 import { BotsPanel } from './bots.js';
 import { ChatboxBuilderPanel } from './chatbox_builder.js';
 import { GroupsPanel } from './groups.js';
+import { SavedRepliesPanel } from './saved_replies.js';
 import { NotificationBuilderPanel } from './notification_builder.js';
 import { SitesPanel } from './sites.js';
 
@@ -22,6 +24,7 @@ const TABS = [
   { id: 'chatbox', text: 'Chatbox builder', panel: () => new ChatboxBuilderPanel() },
   { id: 'notification', text: 'Notification builder', panel: () => new NotificationBuilderPanel() },
   { id: 'bots', text: 'Bots', panel: () => new BotsPanel() },
+  { id: 'saved-replies', text: 'Saved replies', panel: () => new SavedRepliesPanel() },
 ];
 const root = document.getElementById('app');
 

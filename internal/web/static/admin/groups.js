@@ -3,7 +3,7 @@
 
 import { h } from '/static/shared/dom.js';
 import { get, patch, post } from '/static/shared/api.js';
-import { checkboxes, field, formMessage, showFieldErrors, showSubmitError } from '/static/shared/forms.js';
+import { checkboxes, field, formMessage, showFieldErrors } from '/static/shared/forms.js';
 import { MasterDetail } from './master_detail.js';
 
 const CHANNELS = [['chat', 'Chat'], ['video', 'Video']];
@@ -119,22 +119,10 @@ export class GroupsPanel {
         if (raw === '' || !Number.isInteger(n) || n < min || n > max) errors[name] = text;
         else body[name] = n;
       }
-      showFieldErrors(fields, errors);
-      if (Object.keys(errors).length) {
-        message.error('Check the fields marked in red.');
-        return;
-      }
-      save.disabled = true;
-      try {
-        const saved = group
-          ? await patch(`/api/admin/groups/${encodeURIComponent(group.id)}`, body)
-          : await post('/api/admin/groups', body);
-        this.#md.save(saved);
-        this.#md.message.success(group ? `${saved.name} is saved.` : `${saved.name} is created. Choose it as a site's routing group in the Sites tab.`);
-      } catch (err) {
-        save.disabled = false;
-        showSubmitError(fields, message, err);
-      }
+      const saved = await this.#md.submit({ fields, errors, message, button: save, send: () => (group
+        ? patch(`/api/admin/groups/${encodeURIComponent(group.id)}`, body)
+        : post('/api/admin/groups', body)) });
+      if (saved) this.#md.message.success(group ? `${saved.name} is saved.` : `${saved.name} is created. Choose it as a site's routing group in the Sites tab.`);
     });
     return form;
   }

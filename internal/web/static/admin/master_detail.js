@@ -2,7 +2,7 @@
 // sites and groups tabs).
 
 import { h } from '/static/shared/dom.js';
-import { formMessage } from '/static/shared/forms.js';
+import { formMessage, showFieldErrors, showSubmitError } from '/static/shared/forms.js';
 
 export class MasterDetail {
   #items = [];
@@ -50,6 +50,29 @@ export class MasterDetail {
     else this.#items.push(item);
     this.#selected = item.id;
     this.render();
+  }
+
+  /**
+   * Submits an editor's form: the fields' errors (name → text, from the form's own checks) are shown and stop it;
+   * otherwise send() runs with the form's button disabled, and the item it resolves to is saved in the list. A
+   * refusal is shown on the form's fields and message. Returns the saved item, or null.
+   */
+  async submit({ fields, errors, message, button, send }) {
+    showFieldErrors(fields, errors);
+    if (Object.keys(errors).length) {
+      message.error('Check the fields marked in red.');
+      return null;
+    }
+    button.disabled = true;
+    try {
+      const saved = await send();
+      this.save(saved);
+      return saved;
+    } catch (err) {
+      button.disabled = false;
+      showSubmitError(fields, message, err);
+      return null;
+    }
   }
 
   select(id) {

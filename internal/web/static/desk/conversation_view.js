@@ -24,6 +24,7 @@ import { t } from './i18n.js';
 import { callQualityCard } from './call_quality.js';
 import { isWaiting, leftMessageBadge, routingText } from './conversations.js';
 import { TransferMenu } from './transfer_menu.js';
+import { SavedReplies } from './saved_replies.js';
 
 const MAX_MESSAGE_CHARS = 4000;
 
@@ -53,6 +54,7 @@ export class ConversationView {
   #mode = 'reply'; // or 'note'
   #replyTab;
   #noteTab;
+  #saved; // the saved replies' picker
   #claimBar;
   #claimText;
   #claimButton;
@@ -95,6 +97,7 @@ export class ConversationView {
       placeholder: 'Write a reply… (Enter sends, Shift+Enter adds a line)',
       oninput: () => this.#mode === 'reply' && this.#typingSender?.input(),
       onkeydown: (e) => {
+        if (this.#saved.handleKey(e)) return;
         if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
           e.preventDefault();
           this.#composer.requestSubmit();
@@ -106,8 +109,12 @@ export class ConversationView {
       onclick: () => this.#setMode('reply') }, 'Reply');
     this.#noteTab = h('button', { type: 'button', class: 'composer__mode', testid: 'composer-note', 'aria-pressed': 'false',
       title: 'A note for your colleagues: the visitor never sees it', onclick: () => this.#setMode('note') }, 'Note');
+    this.#saved = new SavedReplies({ input: this.#input });
     this.#composer = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.#send(); } },
-      h('div', { class: 'composer__modes', role: 'group', 'aria-label': 'Write a reply or a note' }, this.#replyTab, this.#noteTab),
+      this.#saved.element,
+      h('div', { class: 'composer__modes' },
+        h('div', { class: 'composer__modes-group', role: 'group', 'aria-label': 'Write a reply or a note' }, this.#replyTab, this.#noteTab),
+        this.#saved.button),
       h('div', { class: 'composer__row' }, this.#input, this.#sendButton));
 
     this.#claimText = h('span', { class: 'view__claim-text' });
@@ -149,6 +156,8 @@ export class ConversationView {
     this.#typing.set(false);
     this.#hideNotice();
     this.#mode = 'reply';
+    this.#saved.close();
+    this.#saved.refresh();
 
     const pane = this.#pane(id);
     this.#body.replaceChildren(pane.transcript.element);
