@@ -263,3 +263,38 @@ func TestTheVisitorRatesTheChat(t *testing.T) {
 	visitor.waitFor("after a reload the conversation is still over, and rated", visible(byTestID(widgetDoc, "rating-thanks"))+
 		" && !"+visible(byTestID(widgetDoc, "rating-star")))
 }
+
+// A visitor comes back: Ben, who answers them this time, sees that they talked with Ana before, and reads that
+// conversation (read-only) from the header.
+func TestAReturningVisitorsEarlierConversation(t *testing.T) {
+	env := apptest.Start(t, nil)
+	browser := newBrowser(t)
+	visitor, ana, ben := newTab(t, browser, "visitor"), newTab(t, browser, "Ana"), newTab(t, browser, "Ben")
+
+	loginDesk(ana, env.URL, demo.AnaEmail)
+	startChat(visitor, env.URL, "First visit: is the oak table in stock?")
+	visitor.waitFor("Ana answers", hasMessage(widgetDoc, "system", "Ana joined"))
+	ana.click(byTestID("document", "conversation-item"))
+	if eval[bool](ana, visible(byTestID("document", "visitor-history"))) {
+		t.Fatal("a first-time visitor has a history")
+	}
+	ana.click(byTestID("document", "end-conversation"))
+	ana.click(byTestID("document", "presence-chat")) // Ana stops taking chats
+	ana.waitFor("Ana is away", byTestID("document", "presence-chat")+".getAttribute('aria-pressed') === 'false'")
+
+	loginDesk(ben, env.URL, demo.BenEmail)
+	visitor.click(byTestID(widgetDoc, "new-conversation"))
+	visitor.typeInto(byTestID(widgetDoc, "message-input"), "Back again about the oak table")
+	visitor.click(byTestID(widgetDoc, "send-message"))
+	visitor.waitFor("Ben answers", hasMessage(widgetDoc, "system", "Ben joined"))
+
+	ben.click(fmt.Sprintf("[...document.querySelectorAll('[data-testid=\"conversation-item\"]')].find(i => i.innerText.includes(%q))", "Back again"))
+	history := byTestID("document", "visitor-history")
+	ben.waitFor("Ben sees there was an earlier conversation", visible(history)+" && "+history+".innerText.includes('1 earlier conversation')")
+	ben.click(history)
+	item := byTestID("document", "history-item")
+	ben.waitFor("it was with Ana", visible(item)+" && "+item+".innerText.includes('Ana') && "+item+".innerText.includes('oak table in stock')")
+	ben.click(item)
+	ben.waitFor("Ben reads it, read-only", hasMessage("document", "visitor", "First visit")+" && "+
+		"document.querySelector('.view__meta').innerText.includes('Closed') && !"+visible(byTestID("document", "message-input")))
+}

@@ -27,16 +27,8 @@ func (s *Server) deskEvents(w http.ResponseWriter, r *http.Request, se session) 
 	if err != nil || after < 0 {
 		after = 0
 	}
-	sm, err := s.store.ConversationSummary(r.Context(), r.PathValue("id"))
-	if err == nil && !s.store.AgentCanSee(r.Context(), sm.Conversation, se.Account.ID) {
-		err = store.ErrNotFound
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "conversation_not_found", "no such conversation")
-		return
-	}
-	if err != nil {
-		s.internalError(w, r, err)
+	sm, ok := s.deskConversation(w, r, se)
+	if !ok {
 		return
 	}
 	evs, err := s.store.Events(r.Context(), sm.ID, after, 10000)
@@ -51,6 +43,42 @@ func (s *Server) deskEvents(w http.ResponseWriter, r *http.Request, se session) 
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"conversation": notify.ViewSummary(sm), "events": notify.ViewEvents(evs),
 		"notes": notify.ViewNotes(notes)})
+}
+
+// deskConversation reads the path's conversation for the agent: 404 when it doesn't exist or the agent may not see
+// it (store.AgentCanSee). ok is false when the answer is written.
+func (s *Server) deskConversation(w http.ResponseWriter, r *http.Request, se session) (store.Summary, bool) {
+	sm, err := s.store.ConversationSummary(r.Context(), r.PathValue("id"))
+	if err == nil && !s.store.AgentCanSee(r.Context(), sm.Conversation, se.Account.ID) {
+		err = store.ErrNotFound
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "conversation_not_found", "no such conversation")
+		return sm, false
+	}
+	if err != nil {
+		s.internalError(w, r, err)
+		return sm, false
+	}
+	return sm, true
+}
+
+// deskHistory lists the visitor's earlier conversations on the site, for an agent who may read this one.
+func (s *Server) deskHistory(w http.ResponseWriter, r *http.Request, se session) {
+	sm, ok := s.deskConversation(w, r, se)
+	if !ok {
+		return
+	}
+	list, err := s.store.VisitorHistory(r.Context(), sm.Conversation)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	out := make([]notify.SummaryView, 0, len(list))
+	for _, sm := range list {
+		out = append(out, notify.ViewSummary(sm))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"conversations": out})
 }
 
 func (s *Server) deskSocket(w http.ResponseWriter, r *http.Request) {

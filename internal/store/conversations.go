@@ -458,12 +458,25 @@ func (s *Store) ConversationSummary(ctx context.Context, id string) (Summary, er
 	return out[0], nil
 }
 
-// AgentCanSee reports whether an agent may read a conversation: it is theirs, or it waits in one of their groups.
+// AgentCanSee reports whether an agent may read a conversation: it is theirs, it waits in one of their groups, or
+// it is closed on a site one of their groups answers (the history of the visitors they talk to). Another agent's
+// open conversation is not theirs to read.
 func (s *Store) AgentCanSee(ctx context.Context, c Conversation, agentID string) bool {
 	if c.AgentID == agentID {
 		return true
 	}
-	return c.AgentID == "" && canSee(ctx, s.q(), c.SiteID, agentID)
+	return (c.AgentID == "" || c.Status == StatusClosed) && canSee(ctx, s.q(), c.SiteID, agentID)
+}
+
+// VisitorHistory lists the visitor's other conversations on the same site as c, newest first (at most 20): what an
+// agent talking to them may read of their earlier visits.
+func (s *Store) VisitorHistory(ctx context.Context, c Conversation) ([]Summary, error) {
+	rows, err := s.q().query(ctx, summarySelect+"WHERE c.site_id = ? AND c.visitor_id = ? AND c.id <> ? AND c.status = ? ORDER BY c.created_at DESC LIMIT 20",
+		c.SiteID, c.VisitorID, c.ID, StatusClosed)
+	if err != nil {
+		return nil, err
+	}
+	return scanSummaries(rows)
 }
 
 // OpenOrCreateConversation returns the visitor's open conversation on the site, opening one if they have none.

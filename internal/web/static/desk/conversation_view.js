@@ -25,6 +25,7 @@ import { callQualityCard } from './call_quality.js';
 import { isWaiting, leftMessageBadge, routingText } from './conversations.js';
 import { TransferMenu } from './transfer_menu.js';
 import { SavedReplies } from './saved_replies.js';
+import { VisitorHistory } from './visitor_history.js';
 
 const MAX_MESSAGE_CHARS = 4000;
 
@@ -43,6 +44,7 @@ export class ConversationView {
   #meta;
   #page; // which page of the site the visitor is on
   #rating; // the visitor's rating, once the conversation ended
+  #history; // the visitor's earlier conversations
   #pageLink;
   #end;
   #transfer;
@@ -80,6 +82,7 @@ export class ConversationView {
     this.#pageLink = h('a', { target: '_blank', rel: 'noopener noreferrer' });
     this.#page = h('p', { class: 'view__page', testid: 'visitor-page', hidden: true }, 'On ', this.#pageLink);
     this.#rating = h('p', { class: 'view__rating', testid: 'conversation-rating', hidden: true });
+    this.#history = new VisitorHistory({ onOpen: (id) => this.show(id) });
     this.#end = h('button', { type: 'button', class: 'button button--danger', testid: 'end-conversation', onclick: () => this.#endConversation() },
       'End conversation');
     // The conversation's summary comes from the server once transferred: waiting, or the colleague's.
@@ -125,7 +128,7 @@ export class ConversationView {
 
     this.#empty = h('div', { class: 'view__empty' }, h('p', { text: 'Select a conversation on the left.' }));
     this.#panel = h('section', { class: 'view__panel', hidden: true },
-      h('header', { class: 'view__header' }, h('div', { class: 'view__heading' }, this.#title, this.#meta, this.#page, this.#rating), escalation?.button, this.#transfer.element, this.#end),
+      h('header', { class: 'view__header' }, h('div', { class: 'view__heading' }, this.#title, this.#meta, this.#page, this.#rating, this.#history.element), escalation?.button, this.#transfer.element, this.#end),
       h('div', { class: 'view__main' },
         callPanel?.element,
         h('div', { class: 'view__chat' },
@@ -167,6 +170,7 @@ export class ConversationView {
     this.#renderHeader();
     pane.transcript.scrollToEnd();
     this.#load(pane);
+    this.#history.setConversation(id);
     if (!this.#input.disabled) this.#input.focus();
   }
 

@@ -1,0 +1,70 @@
+package server_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/parley/parley/internal/apptest"
+	"github.com/parley/parley/internal/demo"
+	"github.com/parley/parley/internal/store"
+)
+
+// GET /api/desk/conversations/{id}/history: the visitor's earlier conversations, for an agent who may read the
+// current one; the earlier ones' transcripts are readable by the site's agents once closed.
+func TestDeskHistory(t *testing.T) {
+	env := apptest.Start(t, nil)
+	ctx := t.Context()
+	site, err := env.Store.SiteByName(ctx, demo.SiteName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ana, err := env.Store.AccountByEmail(ctx, demo.AnaEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	say := func(cmid, body string) store.Conversation {
+		res, err := env.Store.AppendVisitorMessage(ctx, store.VisitorMessage{SiteID: site.ID, VisitorID: "v-history", VisitorName: "Visitor",
+			ClientMsgID: cmid, Body: body, At: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Conversation
+	}
+	first := say("m1", "First visit")
+	if _, err := env.Store.Claim(ctx, first.ID, ana.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Store.EndConversation(ctx, first.ID, ana.ID, "Ana", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	second := say("m2", "Back again")
+
+	ben := env.NewHTTP(t)
+	ben.Login(demo.BenEmail, demo.Password)
+	var hist struct {
+		Conversations []struct {
+			ID        string `json:"id"`
+			AgentName string `json:"agent_name"`
+		} `json:"conversations"`
+	}
+	if st := ben.Do("GET", "/api/desk/conversations/"+second.ID+"/history", nil, &hist); st != 200 || len(hist.Conversations) != 1 ||
+		hist.Conversations[0].ID != first.ID || hist.Conversations[0].AgentName != "Ana" {
+		t.Fatalf("the history: %d %+v", st, hist)
+	}
+	if st := ben.Do("GET", "/api/desk/conversations/"+first.ID+"/events", nil, nil); st != 200 {
+		t.Fatalf("Ben reads the earlier, closed conversation: %d", st)
+	}
+	if st := ben.Do("GET", "/api/desk/conversations/cv_nope/history", nil, nil); st != 404 {
+		t.Fatalf("an unknown conversation: %d", st)
+	}
+	if st := env.NewHTTP(t).Do("GET", "/api/desk/conversations/"+second.ID+"/history", nil, nil); st != 401 {
+		t.Fatalf("without a session: %d", st)
+	}
+	// Ana takes the new one: Ben may no longer read it, nor its history.
+	if _, err := env.Store.Claim(ctx, second.ID, ana.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if st := ben.Do("GET", "/api/desk/conversations/"+second.ID+"/history", nil, nil); st != 404 {
+		t.Fatalf("the history of Ana's open conversation, for Ben: %d", st)
+	}
+}
