@@ -298,3 +298,30 @@ func TestAReturningVisitorsEarlierConversation(t *testing.T) {
 	ben.waitFor("Ben reads it, read-only", hasMessage("document", "visitor", "First visit")+" && "+
 		"document.querySelector('.view__meta').innerText.includes('Closed') && !"+visible(byTestID("document", "message-input")))
 }
+
+// Ana looks for the visitor who asked about Lyon: the search box finds that closed conversation among others by a
+// word of its messages, opens it, and emptying the box brings the list back.
+func TestAnAgentFindsAConversationBySearching(t *testing.T) {
+	env := apptest.Start(t, nil)
+	browser := newBrowser(t)
+	visitor, other, ana := newTab(t, browser, "visitor"), newTab(t, browser, "other visitor"), newTab(t, browser, "Ana")
+
+	loginDesk(ana, env.URL, demo.AnaEmail)
+	startChat(visitor, env.URL, "Do you deliver walnut chairs to Lyon?")
+	visitor.waitFor("Ana answers", hasMessage(widgetDoc, "system", "Ana joined"))
+	startChat(other, env.URL, "What are your opening hours?")
+	other.waitFor("Ana answers the other visitor", hasMessage(widgetDoc, "system", "Ana joined"))
+	ana.click(fmt.Sprintf("[...document.querySelectorAll('[data-testid=\"conversation-item\"]')].find(i => i.innerText.includes(%q))", "Lyon"))
+	ana.click(byTestID("document", "end-conversation"))
+	visitor.waitFor("the conversation is over", visible(byTestID(widgetDoc, "new-conversation")))
+
+	search := byTestID("document", "conversation-search")
+	result := byTestID("document", "search-result")
+	ana.typeInto(search, "LYON")
+	ana.waitFor("one result, the closed conversation", visible(result)+" && document.querySelectorAll('[data-testid=\"search-result\"]').length === 1 && "+
+		result+".innerText.includes('Closed') && !"+visible(byTestID("document", "open-conversations")))
+	ana.click(result)
+	ana.waitFor("it opens", hasMessage("document", "visitor", "walnut chairs to Lyon"))
+	eval[bool](ana, "(el => { el.value = ''; el.dispatchEvent(new Event('input')); return true; })("+search+")")
+	ana.waitFor("the list is back", visible(byTestID("document", "open-conversations"))+" && !"+visible(result))
+}

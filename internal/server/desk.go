@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/parley/parley/internal/notify"
 	"github.com/parley/parley/internal/store"
@@ -15,11 +17,7 @@ func (s *Server) deskConversations(w http.ResponseWriter, r *http.Request, se se
 		s.internalError(w, r, err)
 		return
 	}
-	out := make([]notify.SummaryView, 0, len(list))
-	for _, sm := range list {
-		out = append(out, notify.ViewSummary(sm))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"conversations": out})
+	writeJSON(w, http.StatusOK, map[string]any{"conversations": viewSummaries(list)})
 }
 
 func (s *Server) deskEvents(w http.ResponseWriter, r *http.Request, se session) {
@@ -43,6 +41,21 @@ func (s *Server) deskEvents(w http.ResponseWriter, r *http.Request, se session) 
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"conversation": notify.ViewSummary(sm), "events": notify.ViewEvents(evs),
 		"notes": notify.ViewNotes(notes)})
+}
+
+// deskSearch finds the conversations the agent may read whose messages, notes or left e-mail address contain q.
+func (s *Server) deskSearch(w http.ResponseWriter, r *http.Request, se session) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if n := utf8.RuneCountInString(q); n < 2 || n > 100 {
+		writeFieldErrors(w, map[string]string{"q": "2 to 100 characters to look for"})
+		return
+	}
+	list, err := s.store.SearchConversations(r.Context(), se.Account.ID, q)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"conversations": viewSummaries(list)})
 }
 
 // deskConversation reads the path's conversation for the agent: 404 when it doesn't exist or the agent may not see
@@ -74,11 +87,7 @@ func (s *Server) deskHistory(w http.ResponseWriter, r *http.Request, se session)
 		s.internalError(w, r, err)
 		return
 	}
-	out := make([]notify.SummaryView, 0, len(list))
-	for _, sm := range list {
-		out = append(out, notify.ViewSummary(sm))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"conversations": out})
+	writeJSON(w, http.StatusOK, map[string]any{"conversations": viewSummaries(list)})
 }
 
 func (s *Server) deskSocket(w http.ResponseWriter, r *http.Request) {
@@ -92,4 +101,13 @@ func (s *Server) deskSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.hub.ServeDesk(w, r, se.Account, se.ID)
+}
+
+// viewSummaries converts conversations for the desk.
+func viewSummaries(list []store.Summary) []notify.SummaryView {
+	out := make([]notify.SummaryView, len(list))
+	for i, sm := range list {
+		out[i] = notify.ViewSummary(sm)
+	}
+	return out
 }

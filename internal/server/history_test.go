@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -66,5 +67,42 @@ func TestDeskHistory(t *testing.T) {
 	}
 	if st := ben.Do("GET", "/api/desk/conversations/"+second.ID+"/history", nil, nil); st != 404 {
 		t.Fatalf("the history of Ana's open conversation, for Ben: %d", st)
+	}
+}
+
+// GET /api/desk/search: the conversations the agent may read that mention the words; too short or too long a
+// search is a clear error.
+func TestDeskSearch(t *testing.T) {
+	env := apptest.Start(t, nil)
+	ctx := t.Context()
+	site, err := env.Store.SiteByName(ctx, demo.SiteName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := env.Store.AppendVisitorMessage(ctx, store.VisitorMessage{SiteID: site.ID, VisitorID: "v-search", VisitorName: "Visitor",
+		ClientMsgID: "m1", Body: "Do you ship walnut chairs to Lyon?", At: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ben := env.NewHTTP(t)
+	ben.Login(demo.BenEmail, demo.Password)
+	var found struct {
+		Conversations []struct {
+			ID string `json:"id"`
+		} `json:"conversations"`
+	}
+	if st := ben.Do("GET", "/api/desk/search?q=WALNUT+chairs", nil, &found); st != 200 || len(found.Conversations) != 1 || found.Conversations[0].ID != res.Conversation.ID {
+		t.Fatalf("search: %d %+v", st, found)
+	}
+	if st := ben.Do("GET", "/api/desk/search?q=teak", nil, &found); st != 200 || len(found.Conversations) != 0 {
+		t.Fatalf("search for nothing: %d %+v", st, found)
+	}
+	for _, q := range []string{"", "w", strings.Repeat("w", 101)} {
+		if st := ben.Do("GET", "/api/desk/search?q="+q, nil, nil); st != 400 {
+			t.Fatalf("search %q: %d", q, st)
+		}
+	}
+	if st := env.NewHTTP(t).Do("GET", "/api/desk/search?q=walnut", nil, nil); st != 401 {
+		t.Fatalf("without a session: %d", st)
 	}
 }

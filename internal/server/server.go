@@ -94,6 +94,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/desk/conversations", s.withSession(s.deskConversations))
 	mux.HandleFunc("GET /api/desk/conversations/{id}/events", s.withSession(s.deskEvents))
 	mux.HandleFunc("GET /api/desk/conversations/{id}/history", s.withSession(s.deskHistory))
+	mux.HandleFunc("GET /api/desk/search", s.withSession(s.deskSearch))
 
 	mux.HandleFunc("GET /api/admin/agents", s.withAdmin(s.listAgents))
 	mux.HandleFunc("POST /api/admin/agents", s.withAdmin(s.createAgent))

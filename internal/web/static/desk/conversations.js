@@ -8,6 +8,7 @@
 import { h, formatTime } from '/static/shared/dom.js';
 import { get } from '/static/shared/api.js';
 import { storage } from '/static/shared/storage.js';
+import { ConversationSearch } from './conversation_search.js';
 
 const RELOAD_DELAY_MS = 300;
 
@@ -65,10 +66,13 @@ export class ConversationList {
       this.#sections.set(key, { section, heading, title, list });
     }
     this.#message = h('p', { class: 'conversations__message', text: 'Loading…' });
+    const sections = h('div', { class: 'conversations__sections' }, this.#message, [...this.#sections.values()].map((x) => x.section));
+    const search = new ConversationSearch({ hide: sections, onSelect: (id) => this.#onSelect(id) });
     this.element = h('aside', { class: 'conversations', 'aria-labelledby': 'conversations-title' },
       h('h2', { class: 'conversations__title', id: 'conversations-title', text: 'Conversations' }),
-      this.#message,
-      h('div', { class: 'conversations__sections' }, [...this.#sections.values()].map((x) => x.section)));
+      search.element,
+      search.results,
+      sections);
   }
 
   async load() {
