@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -139,4 +140,52 @@ func TestAdminCreatesARoutingGroup(t *testing.T) {
 	if err != nil || g.QueuePlaces != 7 || !slices.Equal(g.Members, []string{ben.ID}) {
 		t.Fatalf("the stored group: %+v %v", g, err)
 	}
+}
+
+// The admin gives the demo's group opening hours that exclude now; a visitor who writes is told the team is
+// closed and when it is back, and leaves a message instead, while Ana is online. Ana sees the message and the
+// address to answer.
+func TestOutsideOpeningHoursTheVisitorLeavesAMessage(t *testing.T) {
+	env := apptest.Start(t, nil)
+	browser := newBrowser(t)
+	admin, ana, visitor := newTab(t, browser, "admin"), newTab(t, browser, "Ana"), newTab(t, browser, "visitor")
+
+	// Open on one day only, two days from now (UTC), at 09:00-10:00: closed now, whatever the time.
+	open := time.Now().UTC().AddDate(0, 0, 2).Weekday()
+	key := map[time.Weekday]string{time.Monday: "mon", time.Tuesday: "tue", time.Wednesday: "wed", time.Thursday: "thu",
+		time.Friday: "fri", time.Saturday: "sat", time.Sunday: "sun"}
+	signInAdmin(admin, env.URL, "#groups")
+	admin.waitFor("the demo's group is in the editor", visible(byTestID("document", "admin-group-hours")))
+	admin.click(byTestID("document", "admin-group-always-open"))
+	admin.run("choose UTC", chromedp.SetValue(chromedp.JSPath(byTestID("document", "admin-group-timezone")), "UTC"))
+	for day, k := range key {
+		box := byTestID("document", "admin-group-day-"+k)
+		if eval[bool](admin, box+".checked") != (day == open) {
+			admin.click(box)
+		}
+	}
+	from, to := byTestID("document", "admin-group-open-"+key[open]), byTestID("document", "admin-group-close-"+key[open])
+	admin.run("set the hours", chromedp.SetValue(chromedp.JSPath(from), "09:00"), chromedp.SetValue(chromedp.JSPath(to), "10:00"))
+	admin.click(byTestID("document", "admin-save"))
+	admin.waitFor("the group is saved", visible("document.querySelector('.form-message--success')"))
+	g, err := env.Store.GroupByName(t.Context(), demo.GroupName)
+	if err != nil || g.Hours == nil || g.Hours.TimeZone != "UTC" || len(g.Hours.Days) != 1 || g.Hours.Days[key[open]].Open != "09:00" {
+		t.Fatalf("the stored hours: %+v %v", g.Hours, err)
+	}
+
+	loginDesk(ana, env.URL, demo.AnaEmail)
+	startChat(visitor, env.URL, "Are you there?")
+	busy := byTestID(widgetDoc, "busy-panel")
+	visitor.waitFor("the widget says the team is closed, and when it is back", visible(busy)+" && "+busy+".innerText.includes('We are closed right now') && "+
+		busy+".innerText.includes("+fmt.Sprintf("%q", open.String())+")")
+	if eval[bool](visitor, hasMessage(widgetDoc, "system", "Ana joined")) {
+		t.Fatal("the conversation went to Ana outside the opening hours")
+	}
+	visitor.typeInto(byTestID(widgetDoc, "leave-message-email"), "night.owl@example.com")
+	visitor.typeInto(byTestID(widgetDoc, "leave-message-body"), "Please call me back tomorrow.")
+	visitor.click(byTestID(widgetDoc, "leave-message-submit"))
+	visitor.waitFor("thanks for the message", visible(byTestID(widgetDoc, "leave-message-thanks")))
+	ana.click(byTestID("document", "conversation-item"))
+	ana.waitFor("Ana sees the message and the address to answer", hasMessage("document", "visitor", "call me back tomorrow")+" && "+
+		byTestID("document", "contact-email")+"?.innerText === 'night.owl@example.com'")
 }

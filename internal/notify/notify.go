@@ -105,6 +105,9 @@ type QueueView struct {
 	Position       int      `json:"position"`
 	ETA            *ETAView `json:"eta,omitempty"`
 	Reason         string   `json:"reason,omitempty"`
+	// OpensAt is, for a conversation refused outside the group's opening hours ("closed"), when it opens next
+	// (Unix milliseconds).
+	OpensAt int64 `json:"opens_at,omitempty"`
 }
 
 // ETAView is an estimated wait, in a bucket.

@@ -76,6 +76,7 @@ func (e *Engine) announceRequest(ctx context.Context, r store.Request, position 
 		r.VisitorID = c.VisitorID
 	}
 	v := notify.QueueView{ConversationID: r.ConversationID, Channel: r.Channel, State: r.State, Position: position, ETA: eta, Reason: r.Reason}
+	e.withOpening(ctx, r, &v)
 	e.mu.Lock()
 	last, seen := e.seen[r.ID]
 	same := seen && sameQueueView(last, v)
@@ -215,6 +216,7 @@ func (e *Engine) QueueStateOn(ctx context.Context, convID, channel string) *noti
 		return nil
 	}
 	v := notify.QueueView{ConversationID: convID, Channel: r.Channel, State: r.State, Reason: r.Reason}
+	e.withOpening(ctx, r, &v)
 	if r.State == store.RequestQueued {
 		queue, err := e.st.Queue(ctx, r.GroupID, r.Channel)
 		if err == nil {
@@ -231,6 +233,20 @@ func (e *Engine) QueueStateOn(ctx context.Context, convID, channel string) *noti
 		}
 	}
 	return &v
+}
+
+// withOpening tells a visitor refused outside the group's opening hours when it opens next.
+func (e *Engine) withOpening(ctx context.Context, r store.Request, v *notify.QueueView) {
+	if r.Reason != ReasonClosed {
+		return
+	}
+	g, err := e.st.Group(ctx, r.GroupID)
+	if err != nil || g.Hours == nil {
+		return
+	}
+	if at := g.Hours.NextOpening(e.now()); !at.IsZero() {
+		v.OpensAt = at.UnixMilli()
+	}
 }
 
 // DeskState is an agent's presence and ringing offers, for their desk's hello.

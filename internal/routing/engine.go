@@ -15,6 +15,9 @@ import (
 	"github.com/parley/parley/internal/store"
 )
 
+// ReasonClosed refuses a conversation that arrives outside its group's opening hours.
+const ReasonClosed = "closed"
+
 // Errors callers map to protocol codes.
 var (
 	ErrNotFound   = errors.New("routing: not found")
@@ -61,6 +64,7 @@ type Engine struct {
 	seen       map[string]notify.QueueView // last queue view announced per request, to announce only changes
 	videoSeen  map[string]notify.VideoView // last video availability announced per group
 	videoDirty map[string]bool             // groups whose video availability may have changed since the last flush
+	openSeen   map[string]bool             // whether each group with opening hours was open at the last tick
 	observers  []func(context.Context, store.Request)
 	// refreshing marks the queues whose positions and estimates are being recomputed; refreshAgain those that
 	// changed meanwhile and need one more pass.
@@ -72,7 +76,7 @@ type Engine struct {
 // New builds an engine.
 func New(st *store.Store, n *notify.Notifier, now func() time.Time, log *slog.Logger, cfg Config) *Engine {
 	return &Engine{st: st, n: n, now: now, log: log, cfg: cfg, seen: map[string]notify.QueueView{},
-		videoSeen: map[string]notify.VideoView{}, videoDirty: map[string]bool{}, refreshing: map[queueKey]bool{},
+		videoSeen: map[string]notify.VideoView{}, videoDirty: map[string]bool{}, openSeen: map[string]bool{}, refreshing: map[queueKey]bool{},
 		refreshAgain: map[queueKey]bool{}, stale: make(chan queueKey, 64)}
 }
 
@@ -104,7 +108,8 @@ func (e *Engine) Run(ctx context.Context) {
 
 // Tick does the engine's timed work at the clock's now: offers past their deadline time out, requests past the
 // group's maximum wait expire, visitors gone for VisitorGone leave the queue, agents whose desk has been gone for the
-// grace period go offline, and every queue is dispatched and its estimates refreshed.
+// grace period go offline, groups that opened or closed tell their visitors whether video is offered, and every
+// queue is dispatched and its estimates refreshed.
 func (e *Engine) Tick(ctx context.Context) error {
 	now := e.now()
 	ds, err := e.st.TimeOutOffers(ctx, now)
@@ -135,6 +140,9 @@ func (e *Engine) Tick(ctx context.Context) error {
 		}
 	}
 	if err := e.settleClosed(ctx, now); err != nil {
+		return err
+	}
+	if err := e.followHours(ctx, now); err != nil {
 		return err
 	}
 	queues, err := e.st.QueuedGroups(ctx)
@@ -210,6 +218,14 @@ func (e *Engine) enqueue(ctx context.Context, c store.Conversation, channel stri
 	}
 	if created != nil {
 		created(r.ID)
+	}
+	if !g.Hours.OpenAt(e.now()) {
+		r, err = e.st.Refuse(ctx, r.ID, ReasonClosed, e.now())
+		if err == nil {
+			announced = true
+			e.announceEnded(ctx, []store.Request{r})
+		}
+		return r, err
 	}
 	if !g.HasChannel(channel) {
 		r, err = e.st.Refuse(ctx, r.ID, "channel_closed", e.now())

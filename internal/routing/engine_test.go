@@ -805,3 +805,41 @@ func TestATransferToANamedColleague(t *testing.T) {
 		})
 	})
 }
+
+// Outside its group's opening hours a new conversation is refused ("closed"), whoever is available, and the visitor
+// is told when the group opens; video is not offered. Once open, visitors are told video is back and conversations
+// are routed again.
+func TestOpeningHours(t *testing.T) {
+	forEachStore(t, func(t *testing.T, st *store.Store) {
+		// The harness's clock starts on Friday 2027-01-15 at 08:00 UTC; the group opens on Mondays only.
+		h := newHarness(t, st, 1, 3, func(g *store.Group) {
+			g.Hours = &store.Hours{TimeZone: "UTC", Days: map[string]store.DayHours{"mon": {Open: "09:00", Close: "17:00"}}}
+		})
+		h.available(0, store.ChannelChat)
+		h.available(0, store.ChannelVideo)
+		h.tick()
+		c := h.visitor()
+		monday := time.Date(2027, 1, 18, 9, 0, 0, 0, time.UTC)
+		if r := h.request(c); r.State != store.RequestRefused || r.Reason != ReasonClosed || h.conv(c).AgentID != "" {
+			t.Fatalf("a conversation while closed: %+v, agent %q", r, h.conv(c).AgentID)
+		}
+		if q := h.queueView(c); q == nil || q.State != store.RequestRefused || q.Reason != ReasonClosed || q.OpensAt != monday.UnixMilli() {
+			t.Fatalf("the visitor was told %+v, want closed until %v", q, monday)
+		}
+		if q := h.e.QueueState(h.ctx, c.ID); q == nil || q.OpensAt != monday.UnixMilli() {
+			t.Fatalf("the visitor's hello: %+v", q)
+		}
+		if _, v, err := h.e.VideoAvailability(h.ctx, h.site.ID); err != nil || v.Available || v.Reason != ReasonClosed {
+			t.Fatalf("video while closed: %+v %v", v, err)
+		}
+
+		h.clk.Add(monday.Sub(h.clk.Now()))
+		h.tick()
+		if n := h.pub.Last(notify.VideoSubject(h.group.ID), notify.KindVideo); n == nil || !n.Video.Available {
+			t.Fatalf("at the opening the visitors were told %+v", n)
+		}
+		if got := h.conv(h.visitor()).AgentID; got != h.agents[0].ID {
+			t.Fatalf("a conversation while open went to %q", got)
+		}
+	})
+}

@@ -74,6 +74,9 @@ func (e *Engine) groupVideo(ctx context.Context, groupID string) (notify.VideoVi
 	if !g.HasChannel(store.ChannelVideo) {
 		return notify.VideoView{Reason: "channel_closed"}, nil
 	}
+	if !g.Hours.OpenAt(e.now()) {
+		return notify.VideoView{Reason: ReasonClosed}, nil
+	}
 	c, err := e.st.GroupCapacity(ctx, groupID, store.ChannelVideo)
 	if err != nil {
 		return notify.VideoView{}, err
@@ -92,6 +95,26 @@ func (e *Engine) groupVideo(ctx context.Context, groupID string) (notify.VideoVi
 		return notify.VideoView{Available: true}, nil
 	}
 	return notify.VideoView{Reason: "queue_full"}, nil
+}
+
+// followHours notes the groups whose opening hours opened or closed since the last tick: their visitors are told
+// whether video can be offered now.
+func (e *Engine) followHours(ctx context.Context, now time.Time) error {
+	groups, err := e.st.GroupsWithHours(ctx)
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		open := g.Hours.OpenAt(now)
+		e.mu.Lock()
+		last, seen := e.openSeen[g.ID]
+		e.openSeen[g.ID] = open
+		e.mu.Unlock()
+		if seen && last != open {
+			e.announceVideo(ctx, g.ID)
+		}
+	}
+	return nil
 }
 
 // announceVideo notes that a group's video availability may have changed. The engine works it out and tells the

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -23,12 +25,14 @@ type groupJSON struct {
 	ChatMode            string   `json:"chat_mode"`
 	MaxAttempts         int      `json:"max_attempts"`
 	Selection           string   `json:"selection"`
+	// Hours are the opening hours; null: always open.
+	Hours *store.Hours `json:"hours"`
 }
 
 func viewGroup(g store.Group) groupJSON {
 	return groupJSON{ID: g.ID, Name: g.Name, MemberIDs: g.Members, Channels: g.Channels, QueuePlaces: g.QueuePlaces,
 		OfferTimeoutSeconds: int(g.OfferTimeout.Seconds()), MaxWaitSeconds: int(g.MaxWait.Seconds()), ChatMode: g.ChatMode,
-		MaxAttempts: g.MaxAttempts, Selection: "least_busy"}
+		MaxAttempts: g.MaxAttempts, Selection: "least_busy", Hours: g.Hours}
 }
 
 type groupInput struct {
@@ -41,6 +45,8 @@ type groupInput struct {
 	ChatMode            *string   `json:"chat_mode"`
 	MaxAttempts         *int      `json:"max_attempts"`
 	Selection           *string   `json:"selection"`
+	// Hours: absent keeps them, null makes the group always open.
+	Hours json.RawMessage `json:"hours"`
 }
 
 // apply validates in and copies it onto g. known holds the ids of existing accounts.
@@ -112,6 +118,20 @@ func (in groupInput) apply(g *store.Group, creating bool, known map[string]bool)
 	}
 	if in.Selection != nil && *in.Selection != "least_busy" {
 		bad["selection"] = "least_busy (the least busy agent, then the one idle longest)"
+	}
+	if len(in.Hours) > 0 {
+		var h *store.Hours
+		dec := json.NewDecoder(bytes.NewReader(in.Hours))
+		dec.DisallowUnknownFields()
+		switch err := dec.Decode(&h); {
+		case err != nil:
+			bad["hours"] = `null (always open), or {"timezone": "Europe/Paris", "days": {"mon": {"open": "09:00", "close": "18:00"}, ...}}`
+		case h != nil:
+			if err := h.Validate(); err != nil {
+				bad["hours"] = err.Error()
+			}
+		}
+		g.Hours = h
 	}
 	return bad
 }

@@ -137,6 +137,9 @@ type Group struct {
 	ChatMode string
 	// MaxAttempts is how many agents are offered a conversation one by one before the whole group is at once.
 	MaxAttempts int
+	// Hours are the group's opening hours; nil means always open. Outside them new conversations are refused
+	// ("closed") and the visitor may leave a message.
+	Hours *Hours
 }
 
 // Chat modes.
@@ -161,15 +164,17 @@ func (g Group) HasChannel(ch string) bool {
 	return false
 }
 
-const groupCols = "id, name, channels, queue_places, offer_timeout_ms, max_wait_ms, chat_mode, max_attempts"
+const groupCols = "id, name, channels, queue_places, offer_timeout_ms, max_wait_ms, chat_mode, max_attempts, hours"
 
 func scanGroup(sc interface{ Scan(...any) error }) (Group, error) {
 	var g Group
 	var channels string
 	var timeout, wait int64
-	if err := sc.Scan(&g.ID, &g.Name, &channels, &g.QueuePlaces, &timeout, &wait, &g.ChatMode, &g.MaxAttempts); err != nil {
+	var hours string
+	if err := sc.Scan(&g.ID, &g.Name, &channels, &g.QueuePlaces, &timeout, &wait, &g.ChatMode, &g.MaxAttempts, &hours); err != nil {
 		return Group{}, notFound(err)
 	}
+	g.Hours = parseHours(hours)
 	g.Channels = splitList(channels)
 	g.OfferTimeout, g.MaxWait = time.Duration(timeout)*time.Millisecond, time.Duration(wait)*time.Millisecond
 	return g, nil
@@ -185,6 +190,11 @@ func splitList(s string) []string {
 	return out
 }
 
+// GroupsWithHours lists the groups that have opening hours.
+func (s *Store) GroupsWithHours(ctx context.Context) ([]Group, error) {
+	return scanGroups(s.q().query(ctx, "SELECT "+groupCols+" FROM routing_groups WHERE hours <> ''"))
+}
+
 // CreateGroup stores a group with its members; a taken name is ErrConflict. Zero settings take the defaults.
 func (s *Store) CreateGroup(ctx context.Context, g Group) (Group, error) {
 	if g.ID == "" {
@@ -192,9 +202,9 @@ func (s *Store) CreateGroup(ctx context.Context, g Group) (Group, error) {
 	}
 	g = withDefaults(g)
 	err := s.inTx(ctx, func(tx q) error {
-		_, err := tx.exec(ctx, "INSERT INTO routing_groups ("+groupCols+", created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		_, err := tx.exec(ctx, "INSERT INTO routing_groups ("+groupCols+", created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			g.ID, g.Name, strings.Join(g.Channels, ","), g.QueuePlaces, g.OfferTimeout.Milliseconds(), g.MaxWait.Milliseconds(),
-			g.ChatMode, g.MaxAttempts, ms(time.Now()))
+			g.ChatMode, g.MaxAttempts, hoursJSON(g.Hours), ms(time.Now()))
 		if isUnique(err) {
 			return fmt.Errorf("group %q: %w", g.Name, ErrConflict)
 		}
@@ -245,9 +255,9 @@ func setMembers(ctx context.Context, tx q, groupID string, members []string) err
 func (s *Store) UpdateGroup(ctx context.Context, g Group) (Group, error) {
 	err := s.inTx(ctx, func(tx q) error {
 		res, err := tx.exec(ctx, `UPDATE routing_groups SET name = ?, channels = ?, queue_places = ?, offer_timeout_ms = ?,
-			max_wait_ms = ?, chat_mode = ?, max_attempts = ? WHERE id = ?`,
+			max_wait_ms = ?, chat_mode = ?, max_attempts = ?, hours = ? WHERE id = ?`,
 			g.Name, strings.Join(g.Channels, ","), g.QueuePlaces, g.OfferTimeout.Milliseconds(), g.MaxWait.Milliseconds(),
-			g.ChatMode, g.MaxAttempts, g.ID)
+			g.ChatMode, g.MaxAttempts, hoursJSON(g.Hours), g.ID)
 		if isUnique(err) {
 			return fmt.Errorf("group %q: %w", g.Name, ErrConflict)
 		}

@@ -5,6 +5,7 @@ import { h } from '/static/shared/dom.js';
 import { get, patch, post } from '/static/shared/api.js';
 import { checkboxes, field, formMessage, showFieldErrors } from '/static/shared/forms.js';
 import { MasterDetail } from './master_detail.js';
+import { openingHours } from './opening_hours.js';
 
 const CHANNELS = [['chat', 'Chat'], ['video', 'Video']];
 const CHAT_MODES = [['assign', 'Assign directly'], ['offer', 'Offer and ring']];
@@ -17,7 +18,7 @@ const RANGES = {
 };
 const DEFAULTS = {
   name: '', member_ids: [], channels: ['chat', 'video'], queue_places: 10, offer_timeout_seconds: 30,
-  max_wait_seconds: 900, chat_mode: 'assign', max_attempts: 3,
+  max_wait_seconds: 900, chat_mode: 'assign', max_attempts: 3, hours: null,
 };
 
 /** The routing groups (GET /api/admin/groups), or null when the server gives none (the groups' fields are left out). */
@@ -86,6 +87,7 @@ export class GroupsPanel {
         'After waiting this long, the visitor is told and may leave a message.'),
       max_attempts: number('max_attempts', 'Offers before ringing everyone', g.max_attempts,
         'After this many offers to one agent at a time, the conversation is offered to the whole group at once.'),
+      hours: openingHours(g.hours),
     };
     const message = formMessage();
     const save = h('button', { type: 'submit', class: 'button button--primary', testid: 'admin-save' }, group ? 'Save' : 'Create group');
@@ -97,6 +99,7 @@ export class GroupsPanel {
       h('div', { class: 'form-grid' },
         [fields.chat_mode, fields.queue_places, fields.offer_timeout_seconds, fields.max_wait_seconds, fields.max_attempts].map((f) => f.element)),
       h('p', { class: 'field__hint', text: 'Who gets a conversation: the least busy available agent of the group, then the one idle longest.' }),
+      fields.hours.element,
       message.element,
       h('div', { class: 'form-actions' }, save));
 
@@ -118,6 +121,11 @@ export class GroupsPanel {
         const n = Number(raw);
         if (raw === '' || !Number.isInteger(n) || n < min || n > max) errors[name] = text;
         else body[name] = n;
+      }
+      try {
+        body.hours = fields.hours.value();
+      } catch (err) {
+        errors.hours = err.message;
       }
       const saved = await this.#md.submit({ fields, errors, message, button: save, send: () => (group
         ? patch(`/api/admin/groups/${encodeURIComponent(group.id)}`, body)

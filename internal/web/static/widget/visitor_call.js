@@ -28,7 +28,7 @@ import { VideoLobby } from './video_lobby.js';
 import { VideoNotification, siteNotification } from './video_notification.js';
 
 const ACTIVE = new Set(['queued', 'ringing', 'live']);
-const REFUSED_KEYS = { no_agent: 'call.refused_no_agent', queue_full: 'call.refused_queue_full', used: 'call.refused_used' };
+const REFUSED_KEYS = { no_agent: 'call.refused_no_agent', queue_full: 'call.refused_queue_full', used: 'call.refused_used', closed: 'call.refused_closed' };
 
 export class VisitorCall {
   #t;

@@ -72,6 +72,7 @@ export class VisitorChat {
     });
     this.#waitingRoom = new WaitingRoom({
       t,
+      lang,
       onLeaveQueue: () => this.#leaveQueue(),
       onLeaveMessage: (email, body) => this.#leaveMessage(email, body),
       onDismiss: (what) => {
@@ -310,6 +311,7 @@ export class VisitorChat {
       position: q.position,
       eta: q.eta,
       reason: q.reason,
+      opensAt: q.opens_at,
       leftQueue: this.#leftQueue.has(id),
       contactEmail: id ? this.#saved.get('contact_email') : undefined,
       dismissed: id ? this.#saved.get('dismissed') : undefined,

@@ -19,6 +19,7 @@ const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export class WaitingRoom {
   #t;
+  #lang; // the widget's language, for the opening time
   #room;
   #position;
   #eta;
@@ -42,8 +43,9 @@ export class WaitingRoom {
    * onLeaveQueue() and onLeaveMessage(email, body) return promises (a refusal rejects with a RealtimeError);
    * onDismiss(what) is called when the visitor closes the busy panel ('refused', 'expired' or 'thanks').
    */
-  constructor({ t, onLeaveQueue, onLeaveMessage, onDismiss }) {
+  constructor({ t, lang, onLeaveQueue, onLeaveMessage, onDismiss }) {
     this.#t = t;
+    this.#lang = lang;
     this.#position = h('p', { class: 'waiting-room__position', testid: 'queue-position' });
     this.#eta = h('p', { class: 'waiting-room__eta', testid: 'eta' });
     this.#roomText = h('p', { class: 'waiting-room__text' });
@@ -134,8 +136,15 @@ export class WaitingRoom {
     this.#form.hidden = !showOffer;
     this.#thanks.hidden = !showThanks;
     if (showOffer) {
-      this.#busyTitle.textContent = t(waitingOffer ? 'busy.title_waiting' : state === 'expired' ? 'busy.title_expired' : 'busy.title_refused');
-      this.#busyText.textContent = t(waitingOffer ? 'busy.text_waiting' : 'busy.text');
+      // Outside the opening hours: when the team is back, in the visitor's language and time zone.
+      const closed = state === 'refused' && view.reason === 'closed';
+      const opens = closed && Number.isFinite(view.opensAt) ? new Date(view.opensAt).toLocaleString(this.#lang || undefined,
+        { weekday: 'long', hour: 'numeric', minute: '2-digit' }) : '';
+      this.#busyTitle.textContent = t(closed ? 'busy.title_closed'
+        : waitingOffer ? 'busy.title_waiting' : state === 'expired' ? 'busy.title_expired' : 'busy.title_refused');
+      this.#busyText.textContent = closed
+        ? t(opens ? 'busy.text_closed' : 'busy.text_closed_unknown', { when: opens })
+        : t(waitingOffer ? 'busy.text_waiting' : 'busy.text');
     }
     if (showThanks) this.#thanksText.textContent = t('busy.thanks', { email: contactEmail });
   }
