@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,9 +87,7 @@ func TestASavedReplyFromTheAdminToTheVisitor(t *testing.T) {
 	admin.click(byTestID("document", "admin-save"))
 	admin.waitFor("the saved reply is listed", "[...document.querySelectorAll('.item-list__item')].some(i => i.innerText.includes('/delivery'))")
 
-	loginDesk(ana, env.URL, demo.AnaEmail)
-	startChat(visitor, env.URL, "How long does delivery take?")
-	visitor.waitFor("Ana answers", hasMessage(widgetDoc, "system", "Ana joined"))
+	chatWithAna(visitor, ana, env.URL, "How long does delivery take?")
 	ana.click(byTestID("document", "conversation-item"))
 	input := byTestID("document", "message-input")
 	ana.typeInto(input, "/deli")
@@ -188,4 +187,24 @@ func TestOutsideOpeningHoursTheVisitorLeavesAMessage(t *testing.T) {
 	ana.click(byTestID("document", "conversation-item"))
 	ana.waitFor("Ana sees the message and the address to answer", hasMessage("document", "visitor", "call me back tomorrow")+" && "+
 		byTestID("document", "contact-email")+"?.innerText === 'night.owl@example.com'")
+}
+
+// The admin's Reports tab offers the period's conversations as a CSV file: the link's file has the chat Ana just
+// had, with its first message; a period that ends before it starts is pointed out and can't be downloaded.
+func TestTheAdminDownloadsTheConversations(t *testing.T) {
+	env := apptest.Start(t, nil)
+	browser := newBrowser(t)
+	admin, ana, visitor := newTab(t, browser, "admin"), newTab(t, browser, "Ana"), newTab(t, browser, "visitor")
+	chatWithAna(visitor, ana, env.URL, "Can I pick up my order in Nantes?")
+
+	signInAdmin(admin, env.URL, "#reports")
+	link := byTestID("document", "admin-export-download")
+	admin.waitFor("the download link is ready", visible(link)+" && "+link+".href.includes('conversations.csv')")
+	file := eval[string](admin, "(() => { const x = new XMLHttpRequest(); x.open('GET', "+link+".href, false); x.send(); return x.status + '\\n' + x.responseText; })()")
+	if !strings.HasPrefix(file, "200\nconversation_id,") || !strings.Contains(file, "Can I pick up my order in Nantes?") || !strings.Contains(file, demo.SiteName) {
+		t.Fatalf("the downloaded file: %q", file)
+	}
+	admin.run("a period that ends before it starts", chromedp.SetValue(chromedp.JSPath(byTestID("document", "admin-export-to")), "2020-01-01"))
+	eval[bool](admin, "("+byTestID("document", "admin-export-to")+").dispatchEvent(new Event('input'))")
+	admin.waitFor("the problem is pointed out", "!"+link+".hasAttribute('href') && document.body.innerText.includes('comes before')")
 }

@@ -263,6 +263,15 @@ func loginDesk(a *tab, url, email string) {
 	setAvailable(a, "chat")
 }
 
+// chatWithAna signs Ana in to the desk (available for chat), has the visitor start a chat with text, and waits
+// until Ana has it.
+func chatWithAna(visitor, ana *tab, url, text string) {
+	visitor.t.Helper()
+	loginDesk(ana, url, demo.AnaEmail)
+	startChat(visitor, url, text)
+	visitor.waitFor("Ana answers", hasMessage(widgetDoc, "system", "Ana joined"))
+}
+
 // setAvailable switches on the desk's presence toggle for a channel (chat or video).
 func setAvailable(a *tab, channel string) {
 	a.t.Helper()

@@ -116,9 +116,7 @@ func TestAnAgentTransfersAChatToAColleague(t *testing.T) {
 	browser := newBrowser(t)
 	visitor, ana, ben := newTab(t, browser, "visitor"), newTab(t, browser, "Ana"), newTab(t, browser, "Ben")
 
-	loginDesk(ana, env.URL, demo.AnaEmail)
-	startChat(visitor, env.URL, "I need a quote for twelve chairs")
-	visitor.waitFor("Ana answers", hasMessage(widgetDoc, "system", "Ana joined"))
+	chatWithAna(visitor, ana, env.URL, "I need a quote for twelve chairs")
 	loginDesk(ben, env.URL, demo.BenEmail)
 
 	ana.click(byTestID("document", "conversation-item"))
@@ -146,9 +144,7 @@ func TestAnAgentHandsAChatToAColleagueByName(t *testing.T) {
 	browser := newBrowser(t)
 	visitor, ana, ben := newTab(t, browser, "visitor"), newTab(t, browser, "Ana"), newTab(t, browser, "Ben")
 
-	loginDesk(ana, env.URL, demo.AnaEmail)
-	startChat(visitor, env.URL, "Can someone from the workshop tell me about oak finishes?")
-	visitor.waitFor("Ana answers", hasMessage(widgetDoc, "system", "Ana joined"))
+	chatWithAna(visitor, ana, env.URL, "Can someone from the workshop tell me about oak finishes?")
 	loginDesk(ben, env.URL, demo.BenEmail)
 	toggle := byTestID("document", "presence-chat")
 	ben.click(toggle)
@@ -185,9 +181,7 @@ func TestAgentsLeaveNotesTheVisitorNeverSees(t *testing.T) {
 	browser := newBrowser(t)
 	visitor, ana, ben := newTab(t, browser, "visitor"), newTab(t, browser, "Ana"), newTab(t, browser, "Ben")
 
-	loginDesk(ana, env.URL, demo.AnaEmail)
-	startChat(visitor, env.URL, "I'd like twelve oak chairs for a restaurant")
-	visitor.waitFor("Ana answers", hasMessage(widgetDoc, "system", "Ana joined"))
+	chatWithAna(visitor, ana, env.URL, "I'd like twelve oak chairs for a restaurant")
 	loginDesk(ben, env.URL, demo.BenEmail)
 
 	ana.click(byTestID("document", "conversation-item"))
@@ -233,9 +227,7 @@ func TestTheVisitorRatesTheChat(t *testing.T) {
 	browser := newBrowser(t)
 	visitor, ana := newTab(t, browser, "visitor"), newTab(t, browser, "Ana")
 
-	loginDesk(ana, env.URL, demo.AnaEmail)
-	startChat(visitor, env.URL, "Do you deliver to Lyon?")
-	visitor.waitFor("Ana answers", hasMessage(widgetDoc, "system", "Ana joined"))
+	chatWithAna(visitor, ana, env.URL, "Do you deliver to Lyon?")
 	ana.click(byTestID("document", "conversation-item"))
 	ana.typeInto(byTestID("document", "message-input"), "Yes, within five days.")
 	ana.click(byTestID("document", "send-message"))
@@ -271,9 +263,7 @@ func TestAReturningVisitorsEarlierConversation(t *testing.T) {
 	browser := newBrowser(t)
 	visitor, ana, ben := newTab(t, browser, "visitor"), newTab(t, browser, "Ana"), newTab(t, browser, "Ben")
 
-	loginDesk(ana, env.URL, demo.AnaEmail)
-	startChat(visitor, env.URL, "First visit: is the oak table in stock?")
-	visitor.waitFor("Ana answers", hasMessage(widgetDoc, "system", "Ana joined"))
+	chatWithAna(visitor, ana, env.URL, "First visit: is the oak table in stock?")
 	ana.click(byTestID("document", "conversation-item"))
 	if eval[bool](ana, visible(byTestID("document", "visitor-history"))) {
 		t.Fatal("a first-time visitor has a history")
@@ -306,9 +296,7 @@ func TestAnAgentFindsAConversationBySearching(t *testing.T) {
 	browser := newBrowser(t)
 	visitor, other, ana := newTab(t, browser, "visitor"), newTab(t, browser, "other visitor"), newTab(t, browser, "Ana")
 
-	loginDesk(ana, env.URL, demo.AnaEmail)
-	startChat(visitor, env.URL, "Do you deliver walnut chairs to Lyon?")
-	visitor.waitFor("Ana answers", hasMessage(widgetDoc, "system", "Ana joined"))
+	chatWithAna(visitor, ana, env.URL, "Do you deliver walnut chairs to Lyon?")
 	startChat(other, env.URL, "What are your opening hours?")
 	other.waitFor("Ana answers the other visitor", hasMessage(widgetDoc, "system", "Ana joined"))
 	ana.click(fmt.Sprintf("[...document.querySelectorAll('[data-testid=\"conversation-item\"]')].find(i => i.innerText.includes(%q))", "Lyon"))

@@ -15,30 +15,12 @@ import (
 func TestDeskHistory(t *testing.T) {
 	env := apptest.Start(t, nil)
 	ctx := t.Context()
-	site, err := env.Store.SiteByName(ctx, demo.SiteName)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ana, err := env.Store.AccountByEmail(ctx, demo.AnaEmail)
 	if err != nil {
 		t.Fatal(err)
 	}
-	say := func(cmid, body string) store.Conversation {
-		res, err := env.Store.AppendVisitorMessage(ctx, store.VisitorMessage{SiteID: site.ID, VisitorID: "v-history", VisitorName: "Visitor",
-			ClientMsgID: cmid, Body: body, At: time.Now()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res.Conversation
-	}
-	first := say("m1", "First visit")
-	if _, err := env.Store.Claim(ctx, first.ID, ana.ID, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := env.Store.EndConversation(ctx, first.ID, ana.ID, "Ana", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	second := say("m2", "Back again")
+	first := closedWithAna(t, env, "v-history", "First visit")
+	second := visitorSays(t, env, "v-history", "m2", "Back again")
 
 	ben := env.NewHTTP(t)
 	ben.Login(demo.BenEmail, demo.Password)
@@ -74,16 +56,7 @@ func TestDeskHistory(t *testing.T) {
 // search is a clear error.
 func TestDeskSearch(t *testing.T) {
 	env := apptest.Start(t, nil)
-	ctx := t.Context()
-	site, err := env.Store.SiteByName(ctx, demo.SiteName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := env.Store.AppendVisitorMessage(ctx, store.VisitorMessage{SiteID: site.ID, VisitorID: "v-search", VisitorName: "Visitor",
-		ClientMsgID: "m1", Body: "Do you ship walnut chairs to Lyon?", At: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := visitorSays(t, env, "v-search", "m1", "Do you ship walnut chairs to Lyon?")
 	ben := env.NewHTTP(t)
 	ben.Login(demo.BenEmail, demo.Password)
 	var found struct {
@@ -91,7 +64,7 @@ func TestDeskSearch(t *testing.T) {
 			ID string `json:"id"`
 		} `json:"conversations"`
 	}
-	if st := ben.Do("GET", "/api/desk/search?q=WALNUT+chairs", nil, &found); st != 200 || len(found.Conversations) != 1 || found.Conversations[0].ID != res.Conversation.ID {
+	if st := ben.Do("GET", "/api/desk/search?q=WALNUT+chairs", nil, &found); st != 200 || len(found.Conversations) != 1 || found.Conversations[0].ID != c.ID {
 		t.Fatalf("search: %d %+v", st, found)
 	}
 	if st := ben.Do("GET", "/api/desk/search?q=teak", nil, &found); st != 200 || len(found.Conversations) != 0 {
@@ -105,4 +78,36 @@ func TestDeskSearch(t *testing.T) {
 	if st := env.NewHTTP(t).Do("GET", "/api/desk/search?q=walnut", nil, nil); st != 401 {
 		t.Fatalf("without a session: %d", st)
 	}
+}
+
+// visitorSays has a visitor of the demo site write, and returns their conversation.
+func visitorSays(t *testing.T, env *apptest.Env, visitorID, clientMsgID, body string) store.Conversation {
+	t.Helper()
+	site, err := env.Store.SiteByName(t.Context(), demo.SiteName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := env.Store.AppendVisitorMessage(t.Context(), store.VisitorMessage{SiteID: site.ID, VisitorID: visitorID, VisitorName: "Visitor",
+		ClientMsgID: clientMsgID, Body: body, At: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Conversation
+}
+
+// closedWithAna has a visitor of the demo site write, Ana take the conversation and end it; it returns it.
+func closedWithAna(t *testing.T, env *apptest.Env, visitorID, body string) store.Conversation {
+	t.Helper()
+	c := visitorSays(t, env, visitorID, "m1", body)
+	ana, err := env.Store.AccountByEmail(t.Context(), demo.AnaEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Store.Claim(t.Context(), c.ID, ana.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Store.EndConversation(t.Context(), c.ID, ana.ID, "Ana", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -101,6 +101,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PATCH /api/admin/agents/{id}", s.withAdmin(s.updateAgent))
 	mux.HandleFunc("GET /api/supervisor/stats", s.withSession(s.supervisorStats))
 	mux.HandleFunc("GET /api/desk/saved-replies", s.withSession(s.listSavedReplies))
+	mux.HandleFunc("GET /api/admin/conversations.csv", s.withAdmin(s.exportConversations))
 	mux.HandleFunc("GET /api/admin/saved-replies", s.withAdmin(s.listSavedReplies))
 	mux.HandleFunc("POST /api/admin/saved-replies", s.withAdmin(s.createSavedReply))
 	mux.HandleFunc("PATCH /api/admin/saved-replies/{id}", s.withAdmin(s.updateSavedReply))

@@ -1,5 +1,5 @@
-// The admin app (served at /admin/): agents, routing groups, sites, the chatbox and notification builders, bots and
-// the agents' saved replies.
+// The admin app (served at /admin/): agents, routing groups, sites, the chatbox and notification builders, bots, the
+// agents' saved replies, and reports.
 // Sign-in and the top bar are shared with the desk.
 
 import { h } from '/static/shared/dom.js';
@@ -11,6 +11,7 @@ import { AgentsPanel } from './agents.js';
 import { BotsPanel } from './bots.js';
 import { ChatboxBuilderPanel } from './chatbox_builder.js';
 import { GroupsPanel } from './groups.js';
+import { ReportsPanel } from './reports.js';
 import { SavedRepliesPanel } from './saved_replies.js';
 import { NotificationBuilderPanel } from './notification_builder.js';
 import { SitesPanel } from './sites.js';
@@ -25,6 +26,7 @@ const TABS = [
   { id: 'notification', text: 'Notification builder', panel: () => new NotificationBuilderPanel() },
   { id: 'bots', text: 'Bots', panel: () => new BotsPanel() },
   { id: 'saved-replies', text: 'Saved replies', panel: () => new SavedRepliesPanel() },
+  { id: 'reports', text: 'Reports', panel: () => new ReportsPanel() },
 ];
 const root = document.getElementById('app');
 
