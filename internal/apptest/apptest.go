@@ -188,6 +188,16 @@ func (e *Env) VisitorToken(t testing.TB) string {
 	return out.Token
 }
 
+// IdentitySecret is the key the demo site signs its signed-in visitors' e-mail addresses with.
+func (e *Env) IdentitySecret(t testing.TB) string {
+	t.Helper()
+	secret, err := e.Store.IdentitySecret(context.Background(), e.Site.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
+
 // Frame is a protocol frame as the client sees it.
 type Frame struct {
 	V    int             `json:"v"`

@@ -5,9 +5,13 @@ package chat
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/mail"
 	"net/url"
 	"slices"
 	"strings"
@@ -330,6 +334,47 @@ func (s *Service) VisitorPage(ctx context.Context, v Visitor, convID, pageURL, t
 	}
 	s.notify.Summary(ctx, convID)
 	return nil
+}
+
+// ErrBadIdentity refuses an identity whose e-mail address, name or signature is not right.
+var ErrBadIdentity = errors.New("chat: the identity's e-mail address, name or hash is not valid")
+
+// MaxIdentityName is the longest name a website may give a visitor, in characters.
+const MaxIdentityName = 100
+
+// Identify keeps who the website says the visitor is: a signed-in customer's e-mail address and name, with hash,
+// the hex HMAC-SHA256 of the address under the site's identity secret. Only a matching signature is taken (a
+// visitor can't claim someone else's address); the agents then see the name and address with the visitor's
+// conversations.
+func (s *Service) Identify(ctx context.Context, v Visitor, name, email, hash string) error {
+	name = strings.Join(strings.Fields(name), " ")
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || utf8.RuneCountInString(name) > MaxIdentityName || len(email) > 254 {
+		return ErrBadIdentity
+	}
+	secret, err := s.store.IdentitySecret(ctx, v.SiteID)
+	if err != nil {
+		return err
+	}
+	want, _ := hex.DecodeString(SignIdentity(secret, email))
+	given, err := hex.DecodeString(hash)
+	if err != nil || !hmac.Equal(given, want) {
+		return ErrBadIdentity
+	}
+	if err := s.store.SetVisitorIdentity(ctx, v.SiteID, v.ID, name, email, s.now()); err != nil {
+		return err
+	}
+	if c, err := s.store.OpenConversationOf(ctx, v.SiteID, v.ID); err == nil {
+		s.notify.Summary(ctx, c.ID)
+	}
+	return nil
+}
+
+// SignIdentity is the hash a site gives with a visitor's e-mail address (the site's backend computes the same).
+func SignIdentity(secret, email string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(email))
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 // MaxRatingComment is the longest comment a visitor may leave with a rating, in characters.

@@ -21,8 +21,11 @@ const (
 	GroupName  = "Support"
 	Password   = "demo-password"
 	AdminEmail = "admin@demo.parley.test"
-	AnaEmail   = "ana@demo.parley.test"
-	BenEmail   = "ben@demo.parley.test"
+	// The demo shop's signed-in customer (/demo/?customer=claire).
+	CustomerName  = "Claire Martin"
+	CustomerEmail = "claire.martin@example.com"
+	AnaEmail      = "ana@demo.parley.test"
+	BenEmail      = "ben@demo.parley.test"
 	// BotSiteName is the second shop, served at /demo/bot/, whose chat starts with the scenario bot BotName.
 	BotSiteName = "Demo Bot Shop"
 	BotName     = "Demo Bot Shop assistant"

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/parley/parley/internal/apptest"
+	"github.com/parley/parley/internal/chat"
 	"github.com/parley/parley/internal/demo"
 )
 
@@ -312,4 +313,48 @@ func TestAnAgentFindsAConversationBySearching(t *testing.T) {
 	ana.waitFor("it opens", hasMessage("document", "visitor", "walnut chairs to Lyon"))
 	eval[bool](ana, "(el => { el.value = ''; el.dispatchEvent(new Event('input')); return true; })("+search+")")
 	ana.waitFor("the list is back", visible(byTestID("document", "open-conversations"))+" && !"+visible(result))
+}
+
+// A customer signed in to the demo shop chats: the shop's page vouches for them (data-visitor-* on the widget's tag,
+// signed with the site's identity secret), and Ana's desk shows their name and address instead of "Visitor 3F2A".
+func TestASignedInCustomerIsNamedOnTheDesk(t *testing.T) {
+	env := apptest.Start(t, nil)
+	browser := newBrowser(t)
+	visitor, ana := newTab(t, browser, "Claire"), newTab(t, browser, "Ana")
+	loginDesk(ana, env.URL, demo.AnaEmail)
+
+	visitor.navigate(env.URL + "/demo/?customer=claire")
+	visitor.waitFor("the shop says who is signed in", visible(byTestID("document", "demo-signed-in")))
+	visitor.click(byTestID(widgetRoot, "launcher"))
+	visitor.typeInto(byTestID(widgetDoc, "message-input"), "Where is my order?")
+	visitor.click(byTestID(widgetDoc, "send-message"))
+	visitor.waitFor("Ana answers", hasMessage(widgetDoc, "system", "Ana joined"))
+
+	item := byTestID("document", "conversation-item")
+	ana.waitFor("the list names the customer", visible(item)+" && "+item+".innerText.includes("+fmt.Sprintf("%q", demo.CustomerName)+")")
+	ana.click(item)
+	identity := byTestID("document", "visitor-identity")
+	ana.waitFor("the header names the customer, with the address the shop signed",
+		"document.querySelector('.view__title').innerText === "+fmt.Sprintf("%q", demo.CustomerName)+" && "+
+			visible(identity)+" && "+identity+".innerText.includes("+fmt.Sprintf("%q", demo.CustomerEmail)+")")
+
+	// The admin finds the secret the shop signs with in the Sites tab.
+	secret := env.IdentitySecret(t)
+	admin := newTab(t, browser, "admin")
+	signInAdmin(admin, env.URL, "#sites")
+	admin.click(fmt.Sprintf("[...document.querySelectorAll('.item-list__item')].find(i => i.innerText.includes(%q))", demo.SiteName))
+	admin.waitFor("the Sites tab shows the identity secret", byTestID("document", "site-identity-secret")+"?.value === "+fmt.Sprintf("%q", secret))
+}
+
+// A single-page shop signs its customer in during the chat: Parley.identify names them on Ana's desk at once.
+func TestASiteIdentifiesItsVisitorFromJavaScript(t *testing.T) {
+	env := apptest.Start(t, nil)
+	browser := newBrowser(t)
+	visitor, ana := newTab(t, browser, "visitor"), newTab(t, browser, "Ana")
+	chatWithAna(visitor, ana, env.URL, "I just signed in")
+	secret := env.IdentitySecret(t)
+	const email = "jo@example.com"
+	eval[bool](visitor, fmt.Sprintf("(window.Parley.identify({email: %q, name: 'Jo Lambert', hash: %q}), true)", email, chat.SignIdentity(secret, email)))
+	item := byTestID("document", "conversation-item")
+	ana.waitFor("the list names the customer", visible(item)+" && "+item+".innerText.includes('Jo Lambert')")
 }

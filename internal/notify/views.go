@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -88,6 +89,9 @@ type SummaryView struct {
 	PageTitle    string `json:"page_title,omitempty"`
 	// Rating is the visitor's rating of the ended conversation, when they gave one.
 	Rating *RatingView `json:"rating,omitempty"`
+	// VisitorEmail is the e-mail address of a visitor the website identified (signed); VisitorLabel is then the name
+	// it gave, or the address.
+	VisitorEmail string `json:"visitor_email,omitempty"`
 }
 
 // RatingView is a visitor's rating of a conversation (docs/protocol.md, RATING).
@@ -104,6 +108,10 @@ func ViewSummary(s store.Summary) SummaryView {
 		PageURL: s.PageURL, PageTitle: s.PageTitle}
 	if s.RatingScore > 0 {
 		v.Rating = &RatingView{Score: s.RatingScore, Comment: s.RatingComment}
+	}
+	if s.VisitorEmail != "" {
+		v.VisitorEmail = s.VisitorEmail
+		v.VisitorLabel = cmp.Or(s.VisitorName, s.VisitorEmail)
 	}
 	return v
 }

@@ -90,6 +90,8 @@ func chatError(err error) error {
 		return perr(CodeConversationClosed, "conversation is closed")
 	case errors.Is(err, chat.ErrBadQuickReply):
 		return perr(CodeBadRequest, "quick_reply is longer than 64 characters")
+	case errors.Is(err, chat.ErrBadIdentity):
+		return perr(CodeBadRequest, "identify needs a valid e-mail address, a name of at most 100 characters, and hash: the hex HMAC-SHA256 of the address under the site's identity secret")
 	case errors.Is(err, chat.ErrBadRating):
 		return perr(CodeBadRequest, "score must be a whole number from 1 to 5, and the comment at most 1000 characters")
 	case errors.Is(err, chat.ErrRated):
@@ -139,6 +141,13 @@ type endData struct {
 type transferReq struct {
 	ConversationID string `json:"conversation_id"`
 	AgentID        string `json:"agent_id"`
+}
+
+// identifyReq is who the website says the visitor is, signed with the site's identity secret.
+type identifyReq struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Hash  string `json:"hash"`
 }
 
 // ratingReq is a visitor's rating of their ended conversation.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/parley/parley/internal/apptest"
 	"github.com/parley/parley/internal/auth"
+	"github.com/parley/parley/internal/chat"
 	"github.com/parley/parley/internal/config"
 	"github.com/parley/parley/internal/demo"
 )
@@ -691,5 +692,54 @@ func TestTheVisitorRatesTheConversation(t *testing.T) {
 	if st := h.Do("GET", "/api/supervisor/stats", nil, &stats); st != 200 || len(stats.Groups) != 1 ||
 		stats.Groups[0].Ratings.Count != 1 || stats.Groups[0].Ratings.Average == nil || *stats.Groups[0].Ratings.Average != 5 {
 		t.Fatalf("supervisor stats: %d %+v", st, stats)
+	}
+}
+
+// The website vouches for its signed-in visitor: with the right hash, the agent's desk shows the visitor's name and
+// address; a wrong hash, someone else's address, or a malformed one is refused, and nothing is kept.
+func TestTheWebsiteIdentifiesItsVisitor(t *testing.T) {
+	env := apptest.Start(t, nil)
+	secret := env.IdentitySecret(t)
+	v := visitor(t, env, env.VisitorToken(t), nil)
+	conv := send(t, v, "m1", map[string]any{"client_msg_id": "m1", "body": "hello"}).ConversationID
+	desk := env.OpenDesk(t, demo.AnaEmail)
+	delete(desk.Skip, "conversation")
+
+	const email = "claire.martin@example.com"
+	for id, data := range map[string]map[string]any{
+		"b1": {"email": email, "name": "Claire", "hash": chat.SignIdentity("not the secret", email)},
+		"b2": {"email": "someone.else@example.com", "name": "Claire", "hash": chat.SignIdentity(secret, email)},
+		"b3": {"email": "Claire <" + email + ">", "name": "Claire", "hash": chat.SignIdentity(secret, "Claire <"+email+">")},
+		"b4": {"email": email, "name": strings.Repeat("C", 101), "hash": chat.SignIdentity(secret, email)},
+		"b5": {"email": email, "name": "Claire", "hash": "zz"},
+	} {
+		v.Send("identify", id, data)
+		if code := errorCode(t, v, id); code != 100 {
+			t.Fatalf("identify %v: error %d, want 100", data, code)
+		}
+	}
+	if sm, err := env.Store.ConversationSummary(t.Context(), conv); err != nil || sm.VisitorEmail != "" {
+		t.Fatalf("a refused identity was kept: %+v %v", sm, err)
+	}
+
+	v.Send("identify", "ok", map[string]any{"email": email, "name": "  Claire   Martin ", "hash": chat.SignIdentity(secret, email)})
+	nextAck(t, v, "ok")
+	for {
+		f := desk.Next()
+		if f.Type != "conversation" {
+			continue
+		}
+		var sm struct {
+			ID           string `json:"id"`
+			VisitorLabel string `json:"visitor_label"`
+			VisitorEmail string `json:"visitor_email"`
+		}
+		f.Decode(t, &sm)
+		if sm.ID == conv && sm.VisitorEmail != "" {
+			if sm.VisitorEmail != email || sm.VisitorLabel != "Claire Martin" {
+				t.Fatalf("the desk's summary: %+v", sm)
+			}
+			break
+		}
 	}
 }

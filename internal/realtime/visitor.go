@@ -160,6 +160,12 @@ func (v *visitorConn) request(ctx context.Context, c *conn, env envelope, receiv
 			return nil, err
 		}
 		return struct{}{}, chatError(v.hub.chat.VisitorPage(ctx, v.visitor, d.ConversationID, d.URL, d.Title))
+	case "identify":
+		var d identifyReq
+		if err := decode(env, &d); err != nil {
+			return nil, err
+		}
+		return struct{}{}, chatError(v.hub.chat.Identify(ctx, v.visitor, d.Name, d.Email, d.Hash))
 	case "rating":
 		var d ratingReq
 		if err := decode(env, &d); err != nil {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/mail"
 	"net/url"
@@ -213,11 +214,18 @@ type siteJSON struct {
 	Snippet        string   `json:"snippet"`
 	// Video is the site's camera policy and video notification (site_video.go).
 	Video siteVideoJSON `json:"video"`
+	// IdentitySecret is the key the site's backend signs its signed-in visitors' e-mail addresses with
+	// (docs/api.md, "Identifying signed-in visitors").
+	IdentitySecret string `json:"identity_secret"`
 }
 
 func (s *Server) siteJSON(r *http.Request, st store.Site, video store.SiteVideo) siteJSON {
+	secret, err := s.store.IdentitySecret(r.Context(), st.ID)
+	if err != nil {
+		s.log.Error("identity secret", slog.String("site_id", st.ID), slog.Any("error", err))
+	}
 	return siteJSON{ID: st.ID, PublicID: st.PublicID, Name: st.Name, AllowedOrigins: st.AllowedOrigins, Language: st.Language,
-		GroupID: st.GroupID, Snippet: Snippet(s.ownOrigin(r), st.PublicID), Video: viewSiteVideo(video)}
+		GroupID: st.GroupID, Snippet: Snippet(s.ownOrigin(r), st.PublicID), Video: viewSiteVideo(video), IdentitySecret: secret}
 }
 
 // Snippet is the install tag for a site.

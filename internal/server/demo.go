@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 
+	"github.com/parley/parley/internal/chat"
 	"github.com/parley/parley/internal/demo"
 )
 
@@ -30,13 +31,17 @@ var demoTemplate = template.Must(template.New("demo").Parse(`<!doctype html>
 <main>
   <p>This is a demo website with Parley's chat widget on it. Open the chat button at the bottom right to talk to
   an agent, and log in to the <a href="/desk/">agent desk</a> in another window to answer.</p>
+  {{if .CustomerEmail}}<p data-testid="demo-signed-in">Signed in as {{.CustomerName}} ({{.CustomerEmail}}): the agents
+  see who you are. <a href="/demo/">Sign out</a></p>
+  {{else}}<p><a href="/demo/?customer=claire" data-testid="demo-sign-in">Sign in as a demo customer</a>: the shop then
+  tells Parley who you are, signed with the site's identity secret.</p>{{end}}
   <div class="products">
     <div class="product"><h2>Oak table</h2><p>Solid oak, seats six.</p><p class="price">€ 890</p></div>
     <div class="product"><h2>Walnut chair</h2><p>Hand-finished, with a woven seat.</p><p class="price">€ 240</p></div>
     <div class="product"><h2>Linen sofa</h2><p>Three seats, removable covers.</p><p class="price">€ 1,450</p></div>
   </div>
 </main>
-<script src="{{.Origin}}/widget.js" data-site="{{.SiteID}}" async></script>
+<script src="{{.Origin}}/widget.js" data-site="{{.SiteID}}"{{if .CustomerEmail}} data-visitor-email="{{.CustomerEmail}}" data-visitor-name="{{.CustomerName}}" data-visitor-hash="{{.CustomerHash}}"{{end}} async></script>
 </body>
 </html>
 `))
@@ -48,7 +53,23 @@ func (s *Server) demoPage(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
-	demoTemplate.Execute(w, map[string]string{"Origin": s.ownOrigin(r), "SiteID": s.demoSite})
+	data := map[string]string{"Origin": s.ownOrigin(r), "SiteID": s.demoSite}
+	// ?customer=claire: the shop's page as its signed-in customer sees it, the way a site identifies its visitors.
+	if r.URL.Query().Get("customer") == "claire" {
+		site, err := s.store.SiteByPublicID(r.Context(), s.demoSite)
+		if err == nil {
+			var secret string
+			if secret, err = s.store.IdentitySecret(r.Context(), site.ID); err == nil {
+				data["CustomerName"], data["CustomerEmail"] = demo.CustomerName, demo.CustomerEmail
+				data["CustomerHash"] = chat.SignIdentity(secret, demo.CustomerEmail)
+			}
+		}
+		if err != nil {
+			s.internalError(w, r, err)
+			return
+		}
+	}
+	demoTemplate.Execute(w, data)
 }
 
 // demoBotTemplate is the second demo shop, at /demo/bot/: its chat starts with the demo's scenario bot, which can

@@ -386,14 +386,19 @@ type Summary struct {
 	// RatingScore is the visitor's rating once the conversation ended (1 to 5; 0: not rated), with its comment.
 	RatingScore   int
 	RatingComment string
+	// VisitorName and VisitorEmail are who the website said the visitor is, signed with its identity secret ("" when
+	// it didn't).
+	VisitorName  string
+	VisitorEmail string
 }
 
 const summarySelect = `SELECT c.id, c.site_id, c.visitor_id, c.status, c.agent_id, c.last_seq, c.created_at, c.updated_at,
 	c.closed_at, s.name, COALESCE(a.name, ''), c.routing, c.contact_email, c.page_url, c.page_title,
 	COALESCE((SELECT e.body FROM events e WHERE e.conversation_id = c.id AND e.type = 'message' ORDER BY e.seq DESC LIMIT 1), ''),
-	COALESCE(r.score, 0), COALESCE(r.comment, '')
+	COALESCE(r.score, 0), COALESCE(r.comment, ''), COALESCE(vi.name, ''), COALESCE(vi.email, '')
 	FROM conversations c JOIN sites s ON s.id = c.site_id LEFT JOIN accounts a ON a.id = c.agent_id
-	LEFT JOIN conversation_ratings r ON r.conversation_id = c.id `
+	LEFT JOIN conversation_ratings r ON r.conversation_id = c.id
+	LEFT JOIN visitor_identities vi ON vi.site_id = c.site_id AND vi.visitor_id = c.visitor_id `
 
 func scanSummaries(rows *sql.Rows) ([]Summary, error) {
 	defer rows.Close()
@@ -405,7 +410,7 @@ func scanSummaries(rows *sql.Rows) ([]Summary, error) {
 		var created, updated int64
 		if err := rows.Scan(&sm.ID, &sm.SiteID, &sm.VisitorID, &sm.Status, &agent, &sm.LastSeq, &created, &updated, &closed,
 			&sm.SiteName, &sm.AgentName, &sm.Routing, &sm.ContactEmail, &sm.PageURL, &sm.PageTitle, &sm.LastBody,
-			&sm.RatingScore, &sm.RatingComment); err != nil {
+			&sm.RatingScore, &sm.RatingComment, &sm.VisitorName, &sm.VisitorEmail); err != nil {
 			return nil, err
 		}
 		sm.AgentID = agent.String

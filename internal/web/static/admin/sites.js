@@ -142,29 +142,30 @@ export class SitesPanel {
   }
 
   #snippet(site) {
-    const text = h('textarea', {
-      class: 'snippet',
-      readonly: true,
-      rows: '3',
-      spellcheck: 'false',
-      testid: 'site-snippet',
-      'aria-label': `Install snippet of ${site.name}`,
-      value: site.snippet || '',
-    });
-    const status = h('span', { class: 'muted', role: 'status' });
-    const copy = h('button', { type: 'button', class: 'button', testid: 'copy-snippet' }, 'Copy');
-    copy.addEventListener('click', async () => {
-      const copied = await copyText(text.value);
-      if (!copied) text.select();
-      status.textContent = copied ? 'Copied.' : 'Select the text and copy it.';
-      setTimeout(() => (status.textContent = ''), 3000);
-    });
     return h('div', { class: 'card' },
       h('h3', { text: 'Install' }),
       h('p', { class: 'muted', text: 'Paste this tag into every page of the website, just before </body>.' }),
-      text,
-      h('div', { class: 'form-actions form-actions--start' }, copy, status));
+      copyable({ value: site.snippet || '', rows: '3', testid: 'site-snippet', label: `Install snippet of ${site.name}`, copyTestid: 'copy-snippet' }),
+      h('h3', { text: 'Signed-in visitors' }),
+      h('p', { class: 'muted', text: 'To show the agents who a signed-in customer is, your website\'s backend signs the '
+        + 'customer\'s e-mail address with this secret (HMAC-SHA256, in hex) and adds data-visitor-email, '
+        + 'data-visitor-name and data-visitor-hash to the tag. Keep the secret on your server.' }),
+      copyable({ value: site.identity_secret || '', rows: '1', testid: 'site-identity-secret', label: `Identity secret of ${site.name}`, copyTestid: 'copy-identity-secret' }));
   }
+}
+
+// A read-only text with a Copy button.
+function copyable({ value, rows, testid, label, copyTestid }) {
+  const text = h('textarea', { class: 'snippet', readonly: true, rows, spellcheck: 'false', testid, 'aria-label': label, value });
+  const status = h('span', { class: 'muted', role: 'status' });
+  const copy = h('button', { type: 'button', class: 'button', testid: copyTestid }, 'Copy');
+  copy.addEventListener('click', async () => {
+    const copied = await copyText(text.value);
+    if (!copied) text.select();
+    status.textContent = copied ? 'Copied.' : 'Select the text and copy it.';
+    setTimeout(() => (status.textContent = ''), 3000);
+  });
+  return h('div', null, text, h('div', { class: 'form-actions form-actions--start' }, copy, status));
 }
 
 // The API's rule (internal/server/admin.go, validOrigin): http(s)://host[:port], nothing more.

@@ -45,6 +45,7 @@ export class ConversationView {
   #page; // which page of the site the visitor is on
   #rating; // the visitor's rating, once the conversation ended
   #history; // the visitor's earlier conversations
+  #identity; // the e-mail address of a visitor the website identified
   #pageLink;
   #end;
   #transfer;
@@ -82,6 +83,8 @@ export class ConversationView {
     this.#pageLink = h('a', { target: '_blank', rel: 'noopener noreferrer' });
     this.#page = h('p', { class: 'view__page', testid: 'visitor-page', hidden: true }, 'On ', this.#pageLink);
     this.#rating = h('p', { class: 'view__rating', testid: 'conversation-rating', hidden: true });
+    this.#identity = h('p', { class: 'view__identity', testid: 'visitor-identity', hidden: true,
+      title: 'Your website signed this address: the visitor is signed in to it.' });
     this.#history = new VisitorHistory({ onOpen: (id) => this.show(id) });
     this.#end = h('button', { type: 'button', class: 'button button--danger', testid: 'end-conversation', onclick: () => this.#endConversation() },
       'End conversation');
@@ -128,7 +131,7 @@ export class ConversationView {
 
     this.#empty = h('div', { class: 'view__empty' }, h('p', { text: 'Select a conversation on the left.' }));
     this.#panel = h('section', { class: 'view__panel', hidden: true },
-      h('header', { class: 'view__header' }, h('div', { class: 'view__heading' }, this.#title, this.#meta, this.#page, this.#rating, this.#history.element), escalation?.button, this.#transfer.element, this.#end),
+      h('header', { class: 'view__header' }, h('div', { class: 'view__heading' }, this.#title, this.#identity, this.#meta, this.#page, this.#rating, this.#history.element), escalation?.button, this.#transfer.element, this.#end),
       h('div', { class: 'view__main' },
         callPanel?.element,
         h('div', { class: 'view__chat' },
@@ -306,6 +309,8 @@ export class ConversationView {
     this.#meta.textContent = [s.site_name, state].filter(Boolean).join(' · ');
     this.#renderPage(s);
     this.#renderRating(s);
+    this.#identity.hidden = !s.visitor_email;
+    this.#identity.textContent = s.visitor_email ? `${s.visitor_email} · signed in on your website` : '';
     this.#renderContact(s);
     this.#end.hidden = !mine;
     // Not while a call, or an invitation to one, is under way: the call's agent stays (the server refuses it).

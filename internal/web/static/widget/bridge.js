@@ -1,7 +1,8 @@
 // ParentBridge: the frame's side of the postMessage contract with widget/loader.js.
 //
-// Parent → frame: {parley: 'init', open, page}, {parley: 'open'}, {parley: 'page', page} (page: {url, title} of the
-//                 page the widget is on, again whenever it changes).
+// Parent → frame: {parley: 'init', open, page, identity}, {parley: 'open'}, {parley: 'page', page} (page: {url,
+//                 title} of the page the widget is on, again whenever it changes), {parley: 'identify', identity}
+//                 (identity: the signed-in visitor the site vouches for, {email, name, hash}, or null).
 // Frame → parent: {parley: 'ready'}, {parley: 'minimize'}, {parley: 'unread', count},
 //                 {parley: 'call', state} (the video call's state: 'queued', 'ringing', 'live', or null for none),
 //                 {parley: 'layout', large} (the call window is enlarged: the frame grows).

@@ -2,16 +2,21 @@
  * Parley widget loader, served at /widget.js. Websites embed it with:
  *   <script src="https://PARLEY_HOST/widget.js" data-site="SITE_ID" async></script>
  * (optional data-lang="fr" or "en" forces the language; otherwise the site's language, or the browser's).
+ * A site whose visitor is signed in may say who they are, signed by its backend with the site's identity secret
+ * (docs/api.md, "Identifying signed-in visitors"): data-visitor-email, data-visitor-name and data-visitor-hash on
+ * the tag, or window.Parley.identify({email, name, hash}) later (a single-page site's sign-in).
  *
  * A classic script, not a module. It adds one <parley-widget> element whose open shadow root holds the launcher
  * button, the call badge and the chat iframe (/widget/frame), isolated from the page's CSS. The only global is
- * window.Parley ({open(), minimize()}), which also stops a second copy from loading.
+ * window.Parley ({open(), minimize(), identify()}), which also stops a second copy from loading.
  *
  * While a video call is under way and the chatbox is minimized, the call badge next to the launcher says so (the
  * iframe stays alive, so the call and its sound go on); a click on it, or on the launcher, brings the chatbox back.
  *
  * postMessage contract (both sides check the other's origin and window):
- *   loader → frame: {parley: 'init', open: bool, page} (answering the frame's 'ready', and on the iframe's load),
+ *   loader → frame: {parley: 'init', open: bool, page, identity} (answering the frame's 'ready', and on the iframe's
+ *                   load; identity is {email, name, hash} or null),
+ *                   {parley: 'identify', identity} when the page calls Parley.identify,
  *                   {parley: 'open'} when the visitor opens the chatbox,
  *                   {parley: 'page', page} when the page's address or title changes (history navigation in a
  *                   single-page site; checked every 2 s and on popstate and hashchange). page is {url, title}: the
@@ -160,13 +165,25 @@
   `;
 
   let ui = null;
-  const state = { open: false, unread: 0, call: null, large: false };
+  const state = { open: false, unread: 0, call: null, large: false, identity: readIdentity(
+    script.getAttribute('data-visitor-email'), script.getAttribute('data-visitor-name'), script.getAttribute('data-visitor-hash')) };
   const CALL_STATES = ['queued', 'ringing', 'live'];
 
   window.Parley = Object.freeze({
     open: () => ui && setOpen(true),
     minimize: () => ui && setOpen(false),
+    identify: (who) => {
+      state.identity = readIdentity(who && who.email, who && who.name, who && who.hash);
+      if (!state.identity) console.error('Parley.identify needs {email, name, hash}: see "Identifying signed-in visitors" in Parley\'s docs.');
+      else if (ui) post({ parley: 'identify', identity: state.identity });
+    },
   });
+
+  // An identity as the page gives it, or null: the server checks the hash.
+  function readIdentity(email, name, hash) {
+    if (typeof email !== 'string' || !email || typeof hash !== 'string' || !hash) return null;
+    return { email, name: typeof name === 'string' ? name : '', hash };
+  }
 
   fetch(`${origin}/api/widget/config?site=${encodeURIComponent(site)}`, { mode: 'cors', credentials: 'omit' })
     .then(async (res) => {
@@ -248,7 +265,7 @@
     document.body.appendChild(host);
     ui = { frame, launcher, text, badge: null, callBadge, callText };
 
-    frame.addEventListener('load', () => post({ parley: 'init', open: state.open, page: currentPage() }));
+    frame.addEventListener('load', () => post({ parley: 'init', open: state.open, page: currentPage(), identity: state.identity }));
     window.addEventListener('message', onMessage);
     let lastPage = JSON.stringify(currentPage());
     const pageMoved = () => {
@@ -272,7 +289,7 @@
     if (e.origin !== origin || !ui || e.source !== ui.frame.contentWindow) return;
     const data = e.data;
     if (!data || typeof data !== 'object') return;
-    if (data.parley === 'ready') post({ parley: 'init', open: state.open, page: currentPage() });
+    if (data.parley === 'ready') post({ parley: 'init', open: state.open, page: currentPage(), identity: state.identity });
     else if (data.parley === 'minimize') setOpen(false);
     else if (data.parley === 'unread') {
       const count = Number(data.count);

@@ -42,6 +42,8 @@ export class VisitorChat {
   #agentName = null;
   #page = null; // {url, title}: the page of the site the visitor is on, from the loader
   #pageSent = ''; // the conversation and page last told to the server
+  #identity = null; // {email, name, hash}: who the site says the visitor is, from the loader
+  #identitySent = ''; // the identity last told to the server, on this connection
   #open;
   #unreadPosted = -1;
   #restarts = 0;
@@ -121,7 +123,9 @@ export class VisitorChat {
     bridge.on('init', (msg) => {
       this.#setOpen(Boolean(msg.open));
       this.#setPage(msg.page);
+      this.#setIdentity(msg.identity);
     });
+    bridge.on('identify', (msg) => this.#setIdentity(msg.identity));
     bridge.on('open', () => this.#setOpen(true));
     bridge.on('page', (msg) => this.#setPage(msg.page));
     document.addEventListener('keydown', (e) => {
@@ -200,6 +204,28 @@ export class VisitorChat {
     this.#openWithBot();
     this.#call.applyHello(data);
     this.#sendPage();
+    this.#identitySent = ''; // a new connection: say it again
+    this.#sendIdentity();
+  }
+
+  #setIdentity(identity) {
+    if (!identity || typeof identity.email !== 'string' || typeof identity.hash !== 'string') return;
+    this.#identity = { email: identity.email, name: typeof identity.name === 'string' ? identity.name : '', hash: identity.hash };
+    this.#sendIdentity();
+  }
+
+  // Tells the server who the site says the visitor is (docs/protocol.md, `identify`); the agents see the name and
+  // address. A refused identity (a wrong hash: the site's integration) is reported in the page's console.
+  #sendIdentity() {
+    const who = this.#identity;
+    if (!who || !this.#client.ready) return;
+    const key = JSON.stringify(who);
+    if (key === this.#identitySent) return;
+    this.#identitySent = key;
+    this.#client.request('identify', who).catch((err) => {
+      if (this.#identitySent === key) this.#identitySent = '';
+      if (err.code === 100) console.error(`Parley: the visitor's identity was refused: ${err.message}`);
+    });
   }
 
   #setPage(page) {
