@@ -196,6 +196,7 @@ func serve(args []string, stdout, stderr io.Writer, isDemo bool) error {
 Parley demo is running.
 
   Demo shop (a visitor's view):  %[1]s/demo/
+  Demo shop, signed in:          %[1]s/demo/?customer=claire
   Demo shop with a bot:          %[1]s/demo/bot/
   Agent desk:                    %[1]s/desk/
   Admin:                         %[1]s/admin/
