@@ -10,6 +10,11 @@ import (
 // IdentitySecret returns the key a site signs its signed-in visitors' e-mail addresses with, making one the first
 // time it is asked for.
 func (s *Store) IdentitySecret(ctx context.Context, siteID string) (string, error) {
+	var secret string
+	if err := s.q().row(ctx, "SELECT identity_secret FROM sites WHERE id = ?", siteID).Scan(&secret); err != nil || secret != "" {
+		return secret, notFound(err)
+	}
+	// The first time: make one. Two callers at once both write; the first write wins, and both read it back.
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
@@ -17,7 +22,6 @@ func (s *Store) IdentitySecret(ctx context.Context, siteID string) (string, erro
 	if _, err := s.q().exec(ctx, "UPDATE sites SET identity_secret = ? WHERE id = ? AND identity_secret = ''", hex.EncodeToString(b), siteID); err != nil {
 		return "", err
 	}
-	var secret string
 	err := s.q().row(ctx, "SELECT identity_secret FROM sites WHERE id = ?", siteID).Scan(&secret)
 	return secret, notFound(err)
 }
