@@ -16,7 +16,7 @@ const RELOAD_DELAY_MS = 300;
 const ROUTING_TEXT = {
   queued: 'In queue',
   offered: 'Ringing',
-  refused: 'Refused: no room',
+  refused: 'Turned away', // a full queue, nobody online, or outside the opening hours
   expired: 'Waited too long',
   abandoned: 'Left the queue',
   bot: 'With the bot',
