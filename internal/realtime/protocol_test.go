@@ -388,24 +388,14 @@ func TestTheVisitorsPageReachesTheDesk(t *testing.T) {
 	page := env.URL + "/demo/oak-table?colour=natural#reviews"
 	v.Send("page", "p1", map[string]any{"conversation_id": conv, "url": page, "title": "Oak table\n" + strings.Repeat("é", 300)})
 	v.Expect("ack", "p1")
-	for {
-		f := desk.Next()
-		if f.Type != "conversation" {
-			continue
-		}
-		var sm struct {
-			ID        string `json:"id"`
-			PageURL   string `json:"page_url"`
-			PageTitle string `json:"page_title"`
-		}
-		f.Decode(t, &sm)
-		if sm.ID != conv || sm.PageURL == "" {
-			continue
-		}
-		if sm.PageURL != page || !strings.HasPrefix(sm.PageTitle, "Oak table éé") || len([]rune(sm.PageTitle)) != 200 {
-			t.Fatalf("the desk's summary: %+v", sm)
-		}
-		break
+	sm := nextSummary(t, desk, conv, func(sm struct {
+		PageURL   string `json:"page_url"`
+		PageTitle string `json:"page_title"`
+	}) bool {
+		return sm.PageURL != ""
+	})
+	if sm.PageURL != page || !strings.HasPrefix(sm.PageTitle, "Oak table éé") || len([]rune(sm.PageTitle)) != 200 {
+		t.Fatalf("the desk's summary: %+v", sm)
 	}
 	acc, err := env.Store.AccountByEmail(t.Context(), demo.AnaEmail)
 	if err != nil {
@@ -653,25 +643,16 @@ func TestTheVisitorRatesTheConversation(t *testing.T) {
 	v.Send("rating", "r1", map[string]any{"conversation_id": conv, "score": 5, "comment": "  Ana found the right table!  "})
 	nextAck(t, v, "r1")
 	ana.Skip = map[string]bool{}
-	for {
-		f := ana.Next()
-		if f.Type != "conversation" {
-			continue
-		}
-		var sm struct {
-			ID     string `json:"id"`
-			Rating *struct {
-				Score   int    `json:"score"`
-				Comment string `json:"comment"`
-			} `json:"rating"`
-		}
-		f.Decode(t, &sm)
-		if sm.ID == conv && sm.Rating != nil {
-			if sm.Rating.Score != 5 || sm.Rating.Comment != "Ana found the right table!" {
-				t.Fatalf("Ana's desk got the rating %+v", *sm.Rating)
-			}
-			break
-		}
+	rated := nextSummary(t, ana, conv, func(sm struct {
+		Rating *struct {
+			Score   int    `json:"score"`
+			Comment string `json:"comment"`
+		} `json:"rating"`
+	}) bool {
+		return sm.Rating != nil
+	})
+	if rated.Rating.Score != 5 || rated.Rating.Comment != "Ana found the right table!" {
+		t.Fatalf("Ana's desk got the rating %+v", *rated.Rating)
 	}
 	v.Send("rating", "r2", map[string]any{"conversation_id": conv, "score": 1})
 	if code := errorCode(t, v, "r2"); code != 111 {
@@ -724,22 +705,33 @@ func TestTheWebsiteIdentifiesItsVisitor(t *testing.T) {
 
 	v.Send("identify", "ok", map[string]any{"email": email, "name": "  Claire   Martin ", "hash": chat.SignIdentity(secret, email)})
 	nextAck(t, v, "ok")
+	sm := nextSummary(t, desk, conv, func(sm struct {
+		VisitorLabel string `json:"visitor_label"`
+		VisitorEmail string `json:"visitor_email"`
+	}) bool {
+		return sm.VisitorEmail != ""
+	})
+	if sm.VisitorEmail != email || sm.VisitorLabel != "Claire Martin" {
+		t.Fatalf("the desk's summary: %+v", sm)
+	}
+}
+
+// nextSummary waits for a `conversation` frame about conv whose summary, decoded into T, is what ok looks for.
+func nextSummary[T any](t *testing.T, desk *apptest.Socket, conv string, ok func(T) bool) T {
+	t.Helper()
 	for {
 		f := desk.Next()
 		if f.Type != "conversation" {
 			continue
 		}
-		var sm struct {
-			ID           string `json:"id"`
-			VisitorLabel string `json:"visitor_label"`
-			VisitorEmail string `json:"visitor_email"`
+		var id struct {
+			ID string `json:"id"`
 		}
+		f.Decode(t, &id)
+		var sm T
 		f.Decode(t, &sm)
-		if sm.ID == conv && sm.VisitorEmail != "" {
-			if sm.VisitorEmail != email || sm.VisitorLabel != "Claire Martin" {
-				t.Fatalf("the desk's summary: %+v", sm)
-			}
-			break
+		if id.ID == conv && ok(sm) {
+			return sm
 		}
 	}
 }
