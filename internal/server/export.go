@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"encoding/csv"
 	"net/http"
 	"strconv"
@@ -14,8 +15,9 @@ import (
 const maxExportDays = 366
 
 // exportConversations answers the admin's CSV of the conversations opened from one day to another (both included,
-// UTC days; the last 7 days by default): one line each, with the site, the visitor, the agent, when, how many
-// messages, the visitor's first message, the rating and the e-mail address a visitor left.
+// UTC days; the last 7 days by default): one line each, with the site, the visitor (the name and address the website
+// signed, if it did), the agent, when, how many messages, the visitor's first message, the rating and the e-mail
+// address a visitor left.
 func (s *Server) exportConversations(w http.ResponseWriter, r *http.Request, _ session) {
 	today := s.now().UTC().Truncate(24 * time.Hour)
 	from, to := today.AddDate(0, 0, -6), today
@@ -45,8 +47,8 @@ func (s *Server) exportConversations(w http.ResponseWriter, r *http.Request, _ s
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="parley-conversations-`+from.Format(time.DateOnly)+"-to-"+to.Format(time.DateOnly)+`.csv"`)
 	out := csv.NewWriter(w)
-	out.Write([]string{"conversation_id", "site", "visitor", "agent", "status", "opened_at", "closed_at", "messages",
-		"first_message", "rating", "rating_comment", "contact_email"})
+	out.Write([]string{"conversation_id", "site", "visitor", "visitor_email", "agent", "status", "opened_at", "closed_at",
+		"messages", "first_message", "rating", "rating_comment", "contact_email"})
 	for _, x := range rows {
 		closed, rating := "", ""
 		if !x.ClosedAt.IsZero() {
@@ -55,7 +57,8 @@ func (s *Server) exportConversations(w http.ResponseWriter, r *http.Request, _ s
 		if x.RatingScore > 0 {
 			rating = strconv.Itoa(x.RatingScore)
 		}
-		out.Write(cells(x.ID, x.SiteName, notify.VisitorLabel(x.VisitorID), x.AgentName, x.Status, x.CreatedAt.UTC().Format(time.RFC3339),
+		visitor := cmp.Or(x.VisitorName, x.VisitorEmail, notify.VisitorLabel(x.VisitorID))
+		out.Write(cells(x.ID, x.SiteName, visitor, x.VisitorEmail, x.AgentName, x.Status, x.CreatedAt.UTC().Format(time.RFC3339),
 			closed, strconv.Itoa(x.Messages), x.FirstMessage, rating, x.RatingComment, x.ContactEmail))
 	}
 	out.Flush()

@@ -16,6 +16,13 @@ import (
 func TestExportConversations(t *testing.T) {
 	env := apptest.Start(t, nil)
 	id := closedWithAna(t, env, "v-export", `=HYPERLINK("http://evil.example","click")`).ID
+	site, err := env.Store.SiteByName(t.Context(), demo.SiteName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Store.SetVisitorIdentity(t.Context(), site.ID, "v-export", "Claire Martin", "claire@example.com", time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := env.Store.RateConversation(t.Context(), id, "v-export", 4, "Helpful, thanks", time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +51,8 @@ func TestExportConversations(t *testing.T) {
 	for i, name := range lines[0] {
 		row[name] = lines[1][i]
 	}
-	if row["conversation_id"] != id || row["site"] != demo.SiteName || row["agent"] != "Ana" || row["status"] != "closed" ||
+	if row["conversation_id"] != id || row["site"] != demo.SiteName || row["visitor"] != "Claire Martin" ||
+		row["visitor_email"] != "claire@example.com" || row["agent"] != "Ana" || row["status"] != "closed" ||
 		row["messages"] != "1" || row["rating"] != "4" || row["rating_comment"] != "Helpful, thanks" || row["closed_at"] == "" {
 		t.Fatalf("the line: %q", row)
 	}
