@@ -90,6 +90,11 @@ func TestASavedReplyFromTheAdminToTheVisitor(t *testing.T) {
 	chatWithAna(visitor, ana, env.URL, "How long does delivery take?")
 	ana.click(byTestID("document", "conversation-item"))
 	input := byTestID("document", "message-input")
+	// "/" opens the picker, and rubbing it out closes it.
+	ana.typeInto(input, "/")
+	ana.waitFor("the picker opens", visible(byTestID("document", "saved-replies")))
+	ana.typeInto(input, "\b")
+	ana.waitFor("the picker closes", "!"+visible(byTestID("document", "saved-replies")))
 	ana.typeInto(input, "/deli")
 	item := "document.querySelector('[data-testid=\"saved-reply\"][data-shortcut=\"delivery\"]')"
 	ana.waitFor("the picker offers the saved reply", visible(byTestID("document", "saved-replies"))+" && "+visible(item))

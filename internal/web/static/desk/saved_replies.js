@@ -15,6 +15,7 @@ export class SavedReplies {
   #shown = []; // the replies in the picker now
   #active = 0;
   #open = false;
+  #typed = false; // opened by typing "/" (not by the button): it closes when the "/…" goes
   #list;
   #message;
 
@@ -29,7 +30,7 @@ export class SavedReplies {
       onclick: () => {
         this.#input.focus();
         if (this.#open) this.close();
-        else this.#show('');
+        else this.#show('', false);
       } }, 'Saved replies');
     input.addEventListener('input', () => this.#follow());
     input.addEventListener('blur', () => setTimeout(() => {
@@ -71,12 +72,13 @@ export class SavedReplies {
   // The box changed: open, filter or close the picker as "/…" is typed.
   #follow() {
     const m = TRIGGER.exec(this.#input.value);
-    if (m) this.#show(m[1]);
-    else if (this.#open && this.#input.value.startsWith('/')) this.close();
+    if (m) this.#show(m[1], true);
+    else if (this.#open && this.#typed) this.close();
   }
 
-  async #show(query) {
+  async #show(query, typed) {
     this.#open = true;
+    this.#typed = typed;
     this.element.hidden = false;
     if (!this.#replies) {
       this.#say('Loading saved replies…');
