@@ -189,7 +189,9 @@ func TestOutsideOpeningHoursTheVisitorLeavesAMessage(t *testing.T) {
 	visitor.typeInto(byTestID(widgetDoc, "leave-message-body"), "Please call me back tomorrow.")
 	visitor.click(byTestID(widgetDoc, "leave-message-submit"))
 	visitor.waitFor("thanks for the message", visible(byTestID(widgetDoc, "leave-message-thanks")))
-	ana.click(byTestID("document", "conversation-item"))
+	item := byTestID("document", "conversation-item")
+	ana.waitFor("Ana's list says why nobody took it", visible(item)+" && "+item+".innerText.includes('Turned away: closed')")
+	ana.click(item)
 	ana.waitFor("Ana sees the message and the address to answer", hasMessage("document", "visitor", "call me back tomorrow")+" && "+
 		byTestID("document", "contact-email")+"?.innerText === 'night.owl@example.com'")
 }

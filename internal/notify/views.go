@@ -84,9 +84,11 @@ type SummaryView struct {
 	LastBody     string `json:"last_body"`
 	UpdatedAt    int64  `json:"updated_at"`
 	Routing      string `json:"routing"`
-	ContactEmail string `json:"contact_email,omitempty"`
-	PageURL      string `json:"page_url,omitempty"`
-	PageTitle    string `json:"page_title,omitempty"`
+	// RoutingReason says why a conversation was turned away (docs/protocol.md, QUEUE reasons).
+	RoutingReason string `json:"routing_reason,omitempty"`
+	ContactEmail  string `json:"contact_email,omitempty"`
+	PageURL       string `json:"page_url,omitempty"`
+	PageTitle     string `json:"page_title,omitempty"`
 	// Rating is the visitor's rating of the ended conversation, when they gave one.
 	Rating *RatingView `json:"rating,omitempty"`
 	// VisitorEmail is the e-mail address of a visitor the website identified (signed); VisitorLabel is then the name
@@ -104,8 +106,9 @@ type RatingView struct {
 func ViewSummary(s store.Summary) SummaryView {
 	v := SummaryView{ID: s.ID, SiteID: s.SiteID, SiteName: s.SiteName, VisitorID: s.VisitorID,
 		VisitorLabel: VisitorLabel(s.VisitorID), Status: s.Status, AgentID: s.AgentID, AgentName: s.AgentName,
-		LastSeq: s.LastSeq, LastBody: s.LastBody, UpdatedAt: s.UpdatedAt.UnixMilli(), Routing: s.Routing, ContactEmail: s.ContactEmail,
-		PageURL: s.PageURL, PageTitle: s.PageTitle}
+		LastSeq: s.LastSeq, LastBody: s.LastBody, UpdatedAt: s.UpdatedAt.UnixMilli(), Routing: s.Routing, RoutingReason: s.RoutingReason,
+		ContactEmail: s.ContactEmail,
+		PageURL:      s.PageURL, PageTitle: s.PageTitle}
 	if s.RatingScore > 0 {
 		v.Rating = &RatingView{Score: s.RatingScore, Comment: s.RatingComment}
 	}

@@ -829,6 +829,9 @@ func TestOpeningHours(t *testing.T) {
 		if q := h.e.QueueState(h.ctx, c.ID); q == nil || q.OpensAt != monday.UnixMilli() {
 			t.Fatalf("the visitor's hello: %+v", q)
 		}
+		if sm, err := st.ConversationSummary(h.ctx, c.ID); err != nil || sm.Routing != store.RequestRefused || sm.RoutingReason != ReasonClosed {
+			t.Fatalf("the desks' summary: routing %q, reason %q, %v", sm.Routing, sm.RoutingReason, err)
+		}
 		if _, v, err := h.e.VideoAvailability(h.ctx, h.site.ID); err != nil || v.Available || v.Reason != ReasonClosed {
 			t.Fatalf("video while closed: %+v %v", v, err)
 		}

@@ -390,12 +390,17 @@ type Summary struct {
 	// it didn't).
 	VisitorName  string
 	VisitorEmail string
+	// RoutingReason says why a conversation was turned away (Routing "refused" or "expired"): "queue_full",
+	// "no_agent", "closed", ...; "" otherwise.
+	RoutingReason string
 }
 
 const summarySelect = `SELECT c.id, c.site_id, c.visitor_id, c.status, c.agent_id, c.last_seq, c.created_at, c.updated_at,
 	c.closed_at, s.name, COALESCE(a.name, ''), c.routing, c.contact_email, c.page_url, c.page_title,
 	COALESCE((SELECT e.body FROM events e WHERE e.conversation_id = c.id AND e.type = 'message' ORDER BY e.seq DESC LIMIT 1), ''),
-	COALESCE(r.score, 0), COALESCE(r.comment, ''), COALESCE(vi.name, ''), COALESCE(vi.email, '')
+	COALESCE(r.score, 0), COALESCE(r.comment, ''), COALESCE(vi.name, ''), COALESCE(vi.email, ''),
+	CASE WHEN c.routing IN ('refused', 'expired') THEN COALESCE((SELECT rq.reason FROM routing_requests rq
+	  WHERE rq.conversation_id = c.id AND rq.channel = 'chat' ORDER BY rq.enqueued_at DESC LIMIT 1), '') ELSE '' END
 	FROM conversations c JOIN sites s ON s.id = c.site_id LEFT JOIN accounts a ON a.id = c.agent_id
 	LEFT JOIN conversation_ratings r ON r.conversation_id = c.id
 	LEFT JOIN visitor_identities vi ON vi.site_id = c.site_id AND vi.visitor_id = c.visitor_id `
@@ -410,7 +415,7 @@ func scanSummaries(rows *sql.Rows) ([]Summary, error) {
 		var created, updated int64
 		if err := rows.Scan(&sm.ID, &sm.SiteID, &sm.VisitorID, &sm.Status, &agent, &sm.LastSeq, &created, &updated, &closed,
 			&sm.SiteName, &sm.AgentName, &sm.Routing, &sm.ContactEmail, &sm.PageURL, &sm.PageTitle, &sm.LastBody,
-			&sm.RatingScore, &sm.RatingComment, &sm.VisitorName, &sm.VisitorEmail); err != nil {
+			&sm.RatingScore, &sm.RatingComment, &sm.VisitorName, &sm.VisitorEmail, &sm.RoutingReason); err != nil {
 			return nil, err
 		}
 		sm.AgentID = agent.String

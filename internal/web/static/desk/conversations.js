@@ -16,7 +16,7 @@ const RELOAD_DELAY_MS = 300;
 const ROUTING_TEXT = {
   queued: 'In queue',
   offered: 'Ringing',
-  refused: 'Turned away', // a full queue, nobody online, or outside the opening hours
+  refused: 'Turned away',
   expired: 'Waited too long',
   abandoned: 'Left the queue',
   bot: 'With the bot',
@@ -29,8 +29,17 @@ export function isWaiting(s) {
   return s.status !== 'closed' && !s.agent_id && !s.agent_name;
 }
 
+// Why a conversation was turned away (docs/protocol.md, QUEUE reasons).
+const REFUSED_TEXT = {
+  queue_full: 'Turned away: queue full',
+  no_agent: 'Turned away: nobody online',
+  closed: 'Turned away: closed',
+  channel_closed: 'Turned away: no chat',
+};
+
 /** The routing state of a waiting conversation, in words. */
 export function routingText(s) {
+  if (s.routing === 'refused' && REFUSED_TEXT[s.routing_reason]) return REFUSED_TEXT[s.routing_reason];
   return ROUTING_TEXT[s.routing] || 'Waiting';
 }
 
