@@ -119,12 +119,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, beforeServe f
 	bots := bot.New(bot.Deps{Store: st, Notifier: notifier, Router: router, Video: calls, Webhooks: hooks,
 		VideoPhrases: cfg.Bots.VideoPhrases, MaxMessage: cfg.Realtime.MaxMessageChars, Now: now, Log: log})
 	chatSvc := chat.NewService(chat.Deps{Store: st, Notifier: notifier, Router: router, Bots: bots, Now: now, Log: log, Metrics: m,
-		MaxMessage: cfg.Realtime.MaxMessageChars})
+		MaxMessage: cfg.Realtime.MaxMessageChars, MaxFile: cfg.Chat.MaxFileBytes})
 	signer := auth.NewVisitorSigner([]byte(secret))
 	hub := realtime.NewHub(realtime.Deps{Config: cfg.Realtime, Store: st, Chat: chatSvc, Router: router, Calls: calls, Notifier: notifier,
 		Bus: b, Signer: signer, Metrics: m, Log: log, Now: now, NodeID: nodeID})
-	srv := server.New(server.Deps{Config: cfg, Store: st, Bus: b, Hub: hub, Router: router, Notifier: notifier, Bots: bots, Signer: signer,
-		Metrics: m, Log: log, Now: now, Static: web.Static(), DemoSite: demoSite, Check: checkDeps(relay, echo, turnIssuer)})
+	srv := server.New(server.Deps{Config: cfg, Store: st, Bus: b, Hub: hub, Router: router, Notifier: notifier, Bots: bots, Chat: chatSvc,
+		Signer: signer, Metrics: m, Log: log, Now: now, Static: web.Static(), DemoSite: demoSite, Check: checkDeps(relay, echo, turnIssuer)})
 
 	// The background loops stop, and are waited for, before the relay and the store they use close.
 	bgCtx, stopBackground := context.WithCancel(context.Background())

@@ -63,6 +63,7 @@ type Service struct {
 	log        *slog.Logger
 	metrics    *metrics.Metrics
 	maxMessage int
+	maxFile    int
 }
 
 // Deps are what the chat service needs. MaxMessage is the longest message, in characters.
@@ -76,11 +77,13 @@ type Deps struct {
 	Log        *slog.Logger
 	Metrics    *metrics.Metrics
 	MaxMessage int
+	// MaxFile is the largest file a visitor or an agent may send, in bytes; 0 turns files off.
+	MaxFile int
 }
 
 // NewService builds the chat service.
 func NewService(d Deps) *Service {
-	return &Service{store: d.Store, notify: d.Notifier, router: d.Router, bots: d.Bots, now: d.Now, log: d.Log, metrics: d.Metrics, maxMessage: d.MaxMessage}
+	return &Service{store: d.Store, notify: d.Notifier, router: d.Router, bots: d.Bots, now: d.Now, log: d.Log, metrics: d.Metrics, maxMessage: d.MaxMessage, maxFile: d.MaxFile}
 }
 
 // Visitor identifies the visitor behind a socket.
@@ -146,8 +149,15 @@ func (s *Service) VisitorReply(ctx context.Context, v Visitor, convID, clientMsg
 		b, _ := json.Marshal(map[string]string{"quick_reply": quickReply})
 		data = string(b)
 	}
-	res, err := s.store.AppendVisitorMessage(ctx, store.VisitorMessage{SiteID: v.SiteID, VisitorID: v.ID, VisitorName: "Visitor",
-		ConversationID: convID, ClientMsgID: clientMsgID, Body: body, Data: data, At: s.now()})
+	return s.visitorMessage(ctx, v, store.VisitorMessage{ConversationID: convID, ClientMsgID: clientMsgID, Body: body, Data: data},
+		quickReply, receivedAt)
+}
+
+// visitorMessage stores a visitor's message m (its text, or a file) and hands it on: to the desks, and to the
+// site's bot or the distribution engine.
+func (s *Service) visitorMessage(ctx context.Context, v Visitor, m store.VisitorMessage, quickReply string, receivedAt time.Time) (store.Appended, error) {
+	m.SiteID, m.VisitorID, m.VisitorName, m.At = v.SiteID, v.ID, "Visitor", s.now()
+	res, err := s.store.AppendVisitorMessage(ctx, m)
 	if err != nil {
 		return store.Appended{}, mapErr(err)
 	}
@@ -203,11 +213,16 @@ func (s *Service) AgentSend(ctx context.Context, a Agent, convID, clientMsgID, b
 	if err != nil {
 		return store.Appended{}, err
 	}
-	if convID == "" {
+	return s.agentMessage(ctx, a, store.AgentMessage{ConversationID: convID, ClientMsgID: clientMsgID, Body: body}, receivedAt)
+}
+
+// agentMessage stores an agent's message m (its text, or a file) and tells both sides.
+func (s *Service) agentMessage(ctx context.Context, a Agent, m store.AgentMessage, receivedAt time.Time) (store.Appended, error) {
+	if m.ConversationID == "" {
 		return store.Appended{}, ErrNotFound
 	}
-	res, err := s.store.AppendAgentMessage(ctx, store.AgentMessage{AgentID: a.ID, AgentName: a.Name, ConversationID: convID,
-		ClientMsgID: clientMsgID, Body: body, At: s.now()})
+	m.AgentID, m.AgentName, m.At = a.ID, a.Name, s.now()
+	res, err := s.store.AppendAgentMessage(ctx, m)
 	if err != nil {
 		return store.Appended{}, mapErr(err)
 	}

@@ -43,6 +43,9 @@ type ChatConfig struct {
 	// agent's chat slots until somebody ended it. The visitor and the agent see why it ended. 0 never closes one.
 	// Default 30m.
 	CloseInactiveAfter time.Duration `yaml:"close_inactive_after"`
+	// MaxFileBytes is the largest file a visitor or an agent may send in a chat, in bytes. Files are kept in the
+	// database. 0 turns files off (the widget and the desk then show no button for them). Default 10485760 (10 MiB).
+	MaxFileBytes int `yaml:"max_file_bytes"`
 }
 
 // BotsConfig covers the bots that answer visitors first (internal/bot) and the webhooks sent to external bots.
@@ -208,7 +211,7 @@ func Default() Config {
 			ConnRate: 5, ConnBurst: 20, VisitorRate: 10, VisitorBurst: 30, SiteRate: 200, SiteBurst: 400,
 			SendQueue: 256,
 		},
-		Chat:  ChatConfig{CloseInactiveAfter: 30 * time.Minute},
+		Chat:  ChatConfig{CloseInactiveAfter: 30 * time.Minute, MaxFileBytes: 10 << 20},
 		Media: MediaConfig{UDPPort: 7882, TCPPort: 7881, ListenIP: "0.0.0.0"},
 		TURN: TURNConfig{Enabled: true, UDPPort: 3478, TLSPort: 5349, RelayPortMin: 50000, RelayPortMax: 50999,
 			CredentialTTL: time.Hour},
@@ -430,6 +433,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Chat.CloseInactiveAfter < 0 {
 		bad("chat.close_inactive_after", "must be 0 (never) or a duration, like 30m")
+	}
+	if c.Chat.MaxFileBytes < 0 || c.Chat.MaxFileBytes > 100<<20 {
+		bad("chat.max_file_bytes", "must be between 0 (no files) and 104857600 (100 MiB)")
 	}
 	r := c.Realtime
 	if r.MaxFrameBytes < 1024 || r.MaxFrameBytes > 1<<20 {

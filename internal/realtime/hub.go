@@ -44,6 +44,7 @@ type Hub struct {
 
 	visitorLimits *keyedLimiter
 	siteLimits    *keyedLimiter
+	fileLimits    *keyedLimiter
 
 	mu    sync.Mutex
 	conns map[*conn]struct{}
@@ -70,7 +71,8 @@ func NewHub(d Deps) *Hub {
 	return &Hub{cfg: d.Config, store: d.Store, chat: d.Chat, router: d.Router, calls: d.Calls, notifier: d.Notifier, bus: d.Bus, signer: d.Signer, metrics: d.Metrics,
 		log: d.Log, now: d.Now, nodeID: d.NodeID, conns: map[*conn]struct{}{},
 		visitorLimits: newKeyedLimiter(d.Config.VisitorRate, d.Config.VisitorBurst),
-		siteLimits:    newKeyedLimiter(d.Config.SiteRate, d.Config.SiteBurst)}
+		siteLimits:    newKeyedLimiter(d.Config.SiteRate, d.Config.SiteBurst),
+		fileLimits:    newKeyedLimiter(fileRate, fileBurst)}
 }
 
 // Run does the hub's housekeeping until ctx ends: forgetting idle rate-limit buckets and stale desk rows.
@@ -85,6 +87,7 @@ func (h *Hub) Run(ctx context.Context) {
 			now := h.now()
 			h.visitorLimits.sweep(now)
 			h.siteLimits.sweep(now)
+			h.fileLimits.sweep(now)
 			if err := h.store.DropStaleDeskConnections(ctx, now.Add(-10*time.Minute)); err != nil {
 				h.log.Warn("drop stale desk connections", slog.Any("error", err))
 			}
@@ -213,6 +216,27 @@ func (h *Hub) limitMessage(c *conn, visitorID, siteID string, now time.Time) err
 		}
 	}
 	return nil
+}
+
+// Files sent in a chat (over HTTP, not the socket) have a limit of their own, per sender: each may be megabytes.
+const (
+	fileRate  = 0.2 // a file every 5 s, once the burst is spent
+	fileBurst = 10
+)
+
+// AllowFile applies the limit on files sent to a sender (a visitor's or an agent's id) and to the visitor's site
+// (siteID, "" for an agent). When it refuses, wait says when to try again.
+func (h *Hub) AllowFile(senderID, siteID string) (ok bool, wait time.Duration) {
+	now := h.now()
+	if ok, wait := h.fileLimits.take(senderID, now); !ok {
+		return false, wait
+	}
+	if siteID != "" {
+		if ok, wait := h.siteLimits.take(siteID, now); !ok {
+			return false, wait
+		}
+	}
+	return true, 0
 }
 
 // decode reads a request's data strictly: an unknown field (say, an agent_id to act for someone else) is refused

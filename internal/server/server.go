@@ -18,6 +18,7 @@ import (
 	"github.com/parley/parley/internal/auth"
 	"github.com/parley/parley/internal/bot"
 	"github.com/parley/parley/internal/bus"
+	"github.com/parley/parley/internal/chat"
 	"github.com/parley/parley/internal/config"
 	"github.com/parley/parley/internal/metrics"
 	"github.com/parley/parley/internal/notify"
@@ -35,6 +36,7 @@ type Server struct {
 	router   *routing.Engine
 	notifier *notify.Notifier
 	bots     *bot.Service
+	chat     *chat.Service
 	signer   *auth.VisitorSigner
 	metrics  *metrics.Metrics
 	log      *slog.Logger
@@ -56,6 +58,7 @@ type Deps struct {
 	Router   *routing.Engine
 	Notifier *notify.Notifier
 	Bots     *bot.Service
+	Chat     *chat.Service
 	Signer   *auth.VisitorSigner
 	Metrics  *metrics.Metrics
 	Log      *slog.Logger
@@ -67,7 +70,7 @@ type Deps struct {
 
 // New builds the server.
 func New(d Deps) *Server {
-	return &Server{cfg: d.Config, store: d.Store, bus: d.Bus, hub: d.Hub, router: d.Router, notifier: d.Notifier, bots: d.Bots, signer: d.Signer, metrics: d.Metrics,
+	return &Server{cfg: d.Config, store: d.Store, bus: d.Bus, hub: d.Hub, router: d.Router, notifier: d.Notifier, bots: d.Bots, chat: d.Chat, signer: d.Signer, metrics: d.Metrics,
 		log: d.Log, now: d.Now, static: d.Static, demoSite: d.DemoSite, check: d.Check,
 		checkLimits: newCheckLimits(echoDuration(d.Check.Echo))}
 }
@@ -95,6 +98,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/desk/conversations/{id}/events", s.withSession(s.deskEvents))
 	mux.HandleFunc("GET /api/desk/conversations/{id}/history", s.withSession(s.deskHistory))
 	mux.HandleFunc("GET /api/desk/search", s.withSession(s.deskSearch))
+	mux.HandleFunc("POST /api/desk/conversations/{id}/files", s.withSession(s.deskSendFile))
+	mux.HandleFunc("GET /api/desk/files/{id}", s.withSession(s.deskFile))
 
 	mux.HandleFunc("GET /api/admin/agents", s.withAdmin(s.listAgents))
 	mux.HandleFunc("POST /api/admin/agents", s.withAdmin(s.createAgent))
@@ -125,6 +130,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/widget/config", s.widgetConfig)
 	mux.HandleFunc("OPTIONS /api/widget/", s.widgetPreflight)
 	mux.HandleFunc("POST /api/widget/session", s.widgetSession)
+	mux.HandleFunc("POST /api/widget/files", s.widgetSendFile)
+	mux.HandleFunc("GET /api/widget/files/{id}", s.widgetFile)
 
 	mux.HandleFunc("GET /api/check/config", s.checkConfig)
 	mux.HandleFunc("OPTIONS /api/check/", s.checkPreflight)

@@ -147,7 +147,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request, se session) {
-	writeJSON(w, http.StatusOK, map[string]any{"account": s.accountJSON(r.Context(), se.Account), "csrf_token": se.CSRFToken})
+	writeJSON(w, http.StatusOK, map[string]any{"account": s.accountJSON(r.Context(), se.Account), "csrf_token": se.CSRFToken,
+		"max_file_bytes": s.chat.MaxFile()})
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, se session) {

@@ -35,7 +35,8 @@ func (s *Server) widgetConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	allowCORS(w, r)
-	writeJSON(w, http.StatusOK, map[string]any{"site": map[string]string{"id": site.PublicID, "name": site.Name, "language": site.Language}})
+	writeJSON(w, http.StatusOK, map[string]any{"site": map[string]string{"id": site.PublicID, "name": site.Name, "language": site.Language},
+		"max_file_bytes": s.chat.MaxFile()})
 }
 
 func (s *Server) widgetSession(w http.ResponseWriter, r *http.Request) {

@@ -169,6 +169,8 @@ type VisitorMessage struct {
 	Body           string
 	// Data is the event's structured details as JSON, or "" (the quick reply the visitor chose).
 	Data string
+	// File, when set, is stored with the message (Body is then its name) and Data names it.
+	File *File
 	At   time.Time
 }
 
@@ -213,6 +215,11 @@ func (s *Store) AppendVisitorMessage(ctx context.Context, m VisitorMessage) (App
 		}
 		e := Event{ConversationID: c.ID, Type: EventMessage, Author: AuthorVisitor, AuthorID: m.VisitorID,
 			AuthorName: m.VisitorName, Body: m.Body, ClientMsgID: m.ClientMsgID, CreatedAt: m.At, Data: m.Data}
+		if m.File != nil {
+			if e.Data, err = insertAttachment(ctx, tx, c.ID, m.File, m.At); err != nil {
+				return err
+			}
+		}
 		if err := appendEvent(ctx, tx, &e); err != nil {
 			return err
 		}
@@ -230,7 +237,9 @@ type AgentMessage struct {
 	ConversationID string
 	ClientMsgID    string
 	Body           string
-	At             time.Time
+	// File, when set, is stored with the message (Body is then its name), and the event's data names it.
+	File *File
+	At   time.Time
 }
 
 // mine checks in tx that conversation id is assigned to the agent (else ErrNotFound) and open (else ErrClosed).
@@ -287,6 +296,11 @@ func (s *Store) AppendAgentMessage(ctx context.Context, m AgentMessage) (Appende
 		}
 		e := Event{ConversationID: c.ID, Type: EventMessage, Author: AuthorAgent, AuthorID: m.AgentID,
 			AuthorName: m.AgentName, Body: m.Body, ClientMsgID: m.ClientMsgID, CreatedAt: m.At}
+		if m.File != nil {
+			if e.Data, err = insertAttachment(ctx, tx, c.ID, m.File, m.At); err != nil {
+				return err
+			}
+		}
 		if err := appendEvent(ctx, tx, &e); err != nil {
 			return err
 		}
