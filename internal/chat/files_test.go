@@ -11,15 +11,15 @@ import (
 func TestCleanFileName(t *testing.T) {
 	long := strings.Repeat("é", 200) + ".pdf"
 	for in, want := range map[string]string{
-		"invoice.pdf":                    "invoice.pdf",
-		`C:\Users\claire\Desktop\a.png`:  "a.png",
-		"../../etc/passwd":               "passwd",
-		"report\u202Efdp.exe":            "reportfdp.exe",
-		"line\nbreak.txt":                "linebreak.txt",
-		"  ":                             "file",
-		"folder/":                        "file",
-		"..":                             "file",
-		long:                             strings.Repeat("é", 116) + ".pdf",
+		"invoice.pdf":                   "invoice.pdf",
+		`C:\Users\claire\Desktop\a.png`: "a.png",
+		"../../etc/passwd":              "passwd",
+		"report\u202Efdp.exe":           "reportfdp.exe",
+		"line\nbreak.txt":               "linebreak.txt",
+		"  ":                            "file",
+		"folder/":                       "file",
+		"..":                            "file",
+		long:                            strings.Repeat("é", 116) + ".pdf",
 		strings.Repeat("x", 130) + ".a": strings.Repeat("x", 118) + ".a",
 	} {
 		if got := CleanFileName(in); got != want {

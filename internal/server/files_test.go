@@ -73,7 +73,9 @@ var pngFile = append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), bytes.Repeat
 // A visitor sends a screenshot and Ana an HTML page: each reads the other's; nobody else can; pictures are shown,
 // anything else only downloads, never sniffed nor run.
 func TestFilesInAChat(t *testing.T) {
-	env := apptest.Start(t, func(c *config.Config) { c.Chat.MaxFileBytes, c.Auth.Secret = 64<<10, "a secret of at least 32 characters, for the files test" })
+	env := apptest.Start(t, func(c *config.Config) {
+		c.Chat.MaxFileBytes, c.Auth.Secret = 64<<10, "a secret of at least 32 characters, for the files test"
+	})
 	ctx := t.Context()
 	token := env.VisitorToken(t)
 	site := url.QueryEscape(env.Site.PublicID)

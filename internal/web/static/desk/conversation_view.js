@@ -12,9 +12,13 @@
 // The reply box has two modes: Reply (to the visitor) and Note (note.add: for the other agents only, shown in the
 // transcript on a yellow ground; the visitor never gets it, nor a typing indicator for it). An agent may write a note
 // on their own conversation and on one waiting in their groups.
+//
+// In Reply mode the paperclip (or a file pasted or dropped on the chat) sends files to the visitor
+// (POST /api/desk/conversations/{id}/files); the transcript shows them, read through GET /api/desk/files/{id}.
 
 import { h } from '/static/shared/dom.js';
-import { get } from '/static/shared/api.js';
+import { get, getBlob, request } from '/static/shared/api.js';
+import { acceptFiles, attachButton, fileErrorText, formatSize } from '/static/shared/attachments.js';
 import { copyText } from '/static/shared/clipboard.js';
 import { errorMessage } from '/static/shared/i18n.js';
 import { newId } from '/static/shared/realtime.js';
@@ -54,6 +58,7 @@ export class ConversationView {
   #composer;
   #input;
   #sendButton;
+  #attach; // the paperclip: files to the visitor
   #mode = 'reply'; // or 'note'
   #replyTab;
   #noteTab;
@@ -116,12 +121,14 @@ export class ConversationView {
     this.#noteTab = h('button', { type: 'button', class: 'composer__mode', testid: 'composer-note', 'aria-pressed': 'false',
       title: 'A note for your colleagues: the visitor never sees it', onclick: () => this.#setMode('note') }, 'Note');
     this.#saved = new SavedReplies({ input: this.#input });
+    this.#attach = attachButton({ t, onFiles: (files) => this.#sendFiles(files) });
+    get('/api/auth/me').then((me) => this.#attach.setMax(me && me.max_file_bytes), () => {});
     this.#composer = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.#send(); } },
       this.#saved.element,
       h('div', { class: 'composer__modes' },
         h('div', { class: 'composer__modes-group', role: 'group', 'aria-label': 'Write a reply or a note' }, this.#replyTab, this.#noteTab),
         this.#saved.button),
-      h('div', { class: 'composer__row' }, this.#input, this.#sendButton));
+      h('div', { class: 'composer__row' }, this.#attach.elements, this.#input, this.#sendButton));
 
     this.#claimText = h('span', { class: 'view__claim-text' });
     this.#claimButton = h('button', { type: 'button', class: 'button button--primary', testid: 'claim-conversation', onclick: () => this.#claim() },
@@ -138,6 +145,10 @@ export class ConversationView {
           this.#contact, this.#body, this.#typing.element, this.#notice, escalation?.status, this.#claimBar, this.#closedNote,
           this.#composer)));
     this.element = h('main', { class: 'view' }, callPanel?.returnBar, this.#empty, this.#panel);
+    acceptFiles(this.#panel, {
+      onFiles: (files) => this.#sendFiles(files),
+      accept: () => this.#attach.maxBytes > 0 && this.#mode === 'reply' && !this.#input.disabled,
+    });
   }
 
   get current() {
@@ -220,6 +231,7 @@ export class ConversationView {
       viewer: 'agent',
       emptyText: 'No messages yet.',
       decorate: callQualityCard,
+      readFile: (fileId) => getBlob(`/api/desk/files/${encodeURIComponent(fileId)}`),
       nameFor: (ev) => {
         if (ev.author === 'visitor') return this.#list.get(id)?.visitor_label || t('transcript.visitor');
         if (ev.author === 'bot') return ev.author_name || t('transcript.bot');
@@ -355,6 +367,7 @@ export class ConversationView {
     const usable = note ? canNote : mine;
     this.#input.disabled = !usable;
     this.#sendButton.disabled = !usable;
+    this.#attach.disabled = note || !mine; // files go to the visitor: replies only
     this.#sendButton.textContent = note ? 'Add note' : 'Send';
     if (note) this.#input.placeholder = 'Write a note for your colleagues… (the visitor never sees it)';
     else this.#input.placeholder = mine ? 'Write a reply… (Enter sends, Shift+Enter adds a line)'
@@ -429,6 +442,36 @@ export class ConversationView {
       pane.transcript.fail(clientMsgId, errorMessage(t, err), () => {
         pane.transcript.retrying(clientMsgId);
         this.#deliver(pane, clientMsgId, body);
+      });
+    }
+  }
+
+  // Files go to the visitor like replies: shown at once as being sent, then as stored.
+  #sendFiles(files) {
+    const pane = this.#panes.get(this.#current);
+    if (!pane || pane.closed || this.#input.disabled || this.#mode !== 'reply') return;
+    const max = this.#attach.maxBytes;
+    for (const file of files) {
+      if (file.size > max) {
+        this.#showNotice(t('files.too_large', { name: file.name, max: formatSize(max, 'en') }));
+        continue;
+      }
+      const clientMsgId = newId();
+      this.#hideNotice();
+      pane.transcript.addPending({ clientMsgId, body: file.name, author: 'agent', authorName: this.#account.name, file });
+      this.#deliverFile(pane, clientMsgId, file);
+    }
+  }
+
+  async #deliverFile(pane, clientMsgId, file) {
+    const params = new URLSearchParams({ name: file.name, client_msg_id: clientMsgId });
+    try {
+      const { event } = await request('POST', `/api/desk/conversations/${encodeURIComponent(pane.id)}/files?${params}`, file);
+      this.#addEvent(pane, event); // the same event comes over the socket; whichever is first is shown
+    } catch (err) {
+      pane.transcript.fail(clientMsgId, fileErrorText(t, err.code), () => {
+        pane.transcript.retrying(clientMsgId);
+        this.#deliverFile(pane, clientMsgId, file);
       });
     }
   }

@@ -2,6 +2,7 @@
 // is in English.
 
 import { createTranslator } from '/static/shared/i18n.js';
+import { fileMessages } from '/static/shared/attachments.js';
 
 const messages = {
   en: {
@@ -18,6 +19,7 @@ const messages = {
     'transcript.sending': 'Sending…',
     'transcript.failed': 'Not sent: {reason}',
     'transcript.retry': 'Retry',
+    ...fileMessages.en,
     'transcript.transfer': 'The bot handed over',
     'transcript.transfer_video': 'The bot handed over, to video',
     'transcript.offered': 'Offered: {choices}',

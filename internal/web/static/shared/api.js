@@ -1,5 +1,5 @@
 // HTTP API client for the desk and the admin app (docs/api.md). It sends the session cookie, and the CSRF token
-// on every request that changes something.
+// on every request that changes something. A Blob body (a file) is sent as it is.
 
 export class ApiError extends Error {
   constructor(status, code, message, fields) {
@@ -25,8 +25,9 @@ export function onUnauthenticated(fn) {
 }
 
 export async function request(method, path, body) {
+  const raw = body instanceof Blob;
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined) headers['Content-Type'] = raw ? 'application/octet-stream' : 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let res;
   try {
@@ -34,7 +35,7 @@ export async function request(method, path, body) {
       method,
       headers,
       credentials: 'same-origin',
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || raw ? body : JSON.stringify(body),
     });
   } catch {
     throw new ApiError(0, 'network', 'Parley cannot be reached. Check your connection and try again.');
@@ -52,5 +53,11 @@ export async function request(method, path, body) {
 }
 
 export const get = (path) => request('GET', path);
+/** Reads a file (GET) as a Blob. */
+export async function getBlob(path) {
+  const res = await fetch(path, { credentials: 'same-origin' });
+  if (!res.ok) throw new ApiError(res.status, `http_${res.status}`, res.statusText);
+  return res.blob();
+}
 export const post = (path, body) => request('POST', path, body);
 export const patch = (path, body) => request('PATCH', path, body);

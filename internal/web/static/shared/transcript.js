@@ -12,9 +12,12 @@
 // A bot's message may carry quick replies (data.quick_replies): the desk lists them under the message, the widget
 // makes them buttons through its decorate hook (widget/quick_replies.js). A bot's transfer card (data.transfer) is
 // shown as a card.
+//
+// A message that carries a file (data.attachment) shows it (shared/attachments.js), read through readFile.
 
 import { h, formatTime } from './dom.js';
 import { callEndedText, callStartedText, formatDuration } from './call_events.js';
+import { attachmentOf, renderAttachment } from './attachments.js';
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/g;
 
@@ -24,6 +27,7 @@ export class Transcript {
   #viewer;
   #nameFor;
   #decorate;
+  #readFile;
   #bySeq = new Map();
   #byClientId = new Map();
   #seen = new Set();
@@ -33,10 +37,12 @@ export class Transcript {
   /**
    * t: a translator with the transcript.* keys. viewer: 'visitor' or 'agent', whose messages are shown as "mine".
    * nameFor(event): the author's display name. emptyText: shown while there is no message. decorate(event), when
-   * given, may return a node to add inside an event's element (the desk's call-quality card).
+   * given, may return a node to add inside an event's element (the desk's call-quality card). readFile(id)
+   * returns a Promise of a file's Blob, read with the viewer's credentials.
    */
-  constructor({ t, lang, viewer, nameFor, emptyText = '', decorate = null }) {
+  constructor({ t, lang, viewer, nameFor, emptyText = '', decorate = null, readFile = null }) {
     this.#t = t;
+    this.#readFile = readFile || (() => Promise.reject(new Error('no file reader')));
     this.#lang = lang;
     this.#viewer = viewer;
     this.#nameFor = nameFor;
@@ -71,8 +77,12 @@ export class Transcript {
     this.#note(seq);
     const pending = ev.client_msg_id && this.#byClientId.get(ev.client_msg_id);
     if (pending && !pending.dataset.seq) {
-      this.#settle(pending, seq, ev.created_at);
-      return pending;
+      if (!attachmentOf(ev)) {
+        this.#settle(pending, seq, ev.created_at);
+        return pending;
+      }
+      pending.remove(); // a file being sent showed its name only: the stored message shows the file
+      this.#byClientId.delete(ev.client_msg_id);
     }
     const el = this.#render(ev);
     if (!el) return null;
@@ -105,9 +115,16 @@ export class Transcript {
     return el;
   }
 
-  /** Shows a message the viewer is sending, in the "sending" state, at the bottom. */
-  addPending({ clientMsgId, body, author, authorName }) {
+  /**
+   * Shows a message the viewer is sending, in the "sending" state, at the bottom. file: a File being sent (its
+   * name and size are shown until it is stored).
+   */
+  addPending({ clientMsgId, body, author, authorName, file = null }) {
     const el = this.#bubble({ author, name: authorName, body, time: Date.now() });
+    if (file) {
+      el.querySelector('.msg__body').replaceChildren(h('span', { class: 'attachment attachment--sending', testid: 'attachment-sending',
+        text: this.#t('files.sending', { name: file.name }) }));
+    }
     el.dataset.state = 'sending';
     el.append(h('div', { class: 'msg__status', text: this.#t('transcript.sending') }));
     this.#byClientId.set(clientMsgId, el);
@@ -205,6 +222,11 @@ export class Transcript {
         if (ev.author === 'system') return this.#systemLine(ev.body, ev.created_at, 'message');
         if (ev.author === 'bot' && ev.data && ev.data.transfer) return this.#transferCard(ev);
         const el = this.#bubble({ author: ev.author, name: this.#nameFor(ev), body: ev.body, time: ev.created_at });
+        const file = attachmentOf(ev);
+        if (file) {
+          el.querySelector('.msg__body').replaceChildren(
+            renderAttachment({ t: this.#t, lang: this.#lang, attachment: file, readFile: this.#readFile }));
+        }
         const offered = ev.author === 'bot' && this.#viewer !== 'visitor' ? this.#offered(ev) : null;
         if (offered) el.append(offered);
         return el;

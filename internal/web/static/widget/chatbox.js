@@ -2,6 +2,7 @@
 
 import { h, icon } from '/static/shared/dom.js';
 import { TypingIndicator } from '/static/shared/typing.js';
+import { acceptFiles, attachButton } from '/static/shared/attachments.js';
 
 const STATUS_DELAY_MS = 1500; // a short reconnect shows nothing
 const NOTICE_MS = 8000;
@@ -19,16 +20,19 @@ export class Chatbox {
   #noticeTimer = null;
   #ended;
   #typing;
+  #attach;
 
   /**
    * transcript: a shared/transcript.js Transcript. onSend(text) returns true when it took the text (the input is
    * then cleared). onInput() is called on each keystroke; onMinimize and onNewConversation on those buttons.
    * panels: elements shown between the transcript and the input (the video invitation, the waiting room). stage:
    * an element above the transcript (the video call), beside the chat when the layout is large. rating: shown once
-   * the conversation has ended, above "Start a new conversation" (widget/rating.js).
+   * the conversation has ended, above "Start a new conversation" (widget/rating.js). onFiles(files) gets the files
+   * the visitor picks with the paperclip, pastes or drops (once setFileLimit said files are taken).
    */
-  constructor({ t, transcript, embedded, onSend, onInput, onMinimize, onNewConversation, panels = [], stage = null, rating = null }) {
+  constructor({ t, transcript, embedded, onSend, onInput, onMinimize, onNewConversation, onFiles, panels = [], stage = null, rating = null }) {
     this.#t = t;
+    this.#attach = attachButton({ t, onFiles });
     this.#title = h('h1', { class: 'chatbox__title', text: t('chat.title') });
     this.#subtitle = h('p', { class: 'chatbox__subtitle', text: t('chat.subtitle') });
     const minimize = embedded
@@ -88,7 +92,7 @@ export class Chatbox {
         }
         this.#input.focus();
       },
-    }, this.#input, this.#send);
+    }, this.#attach.elements, this.#input, this.#send);
 
     this.element = h(
       'section',
@@ -105,6 +109,7 @@ export class Chatbox {
           this.#ended,
           form)),
     );
+    acceptFiles(this.element, { onFiles, accept: () => this.#attach.maxBytes > 0 && !this.#input.disabled });
     window.addEventListener('offline', () => this.#showStatus());
     window.addEventListener('online', () => this.#showStatus());
   }
@@ -137,10 +142,16 @@ export class Chatbox {
     this.#statusTimer = setTimeout(() => this.#showStatus(), STATUS_DELAY_MS);
   }
 
+  /** The largest file the server takes, in bytes (0: none; the paperclip is hidden). */
+  setFileLimit(bytes) {
+    this.#attach.setMax(bytes);
+  }
+
   setEnded(ended) {
     this.#ended.hidden = !ended;
     this.#input.disabled = ended;
     this.#send.disabled = ended;
+    this.#attach.disabled = ended;
     if (ended) this.#typing.set(false);
   }
 

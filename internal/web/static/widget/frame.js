@@ -29,5 +29,9 @@ chat.start();
 
 fetch(`/api/widget/config?site=${encodeURIComponent(site)}`, { credentials: 'same-origin' })
   .then((res) => (res.ok ? res.json() : null))
-  .then((config) => config && config.site && chat.setTitle(config.site.name))
+  .then((config) => {
+    if (!config) return;
+    if (config.site) chat.setTitle(config.site.name);
+    chat.setFileLimit(config.max_file_bytes);
+  })
   .catch(() => { /* the default title stays */ });

@@ -1,5 +1,7 @@
 // Every text the widget frame shows, in English and French.
 
+import { fileMessages } from '/static/shared/attachments.js';
+
 export const messages = {
   en: {
     'chat.title': 'Chat',
@@ -66,6 +68,7 @@ export const messages = {
     'transcript.sending': 'Sending…',
     'transcript.failed': 'Not sent: {reason}',
     'transcript.retry': 'Retry',
+    ...fileMessages.en,
     'transcript.transfer': 'Handing over to a person',
     'transcript.transfer_video': 'Handing over to a person, by video',
     'bot.choices': 'Choose an answer',
@@ -234,6 +237,7 @@ export const messages = {
     'transcript.sending': 'Envoi…',
     'transcript.failed': 'Non envoyé : {reason}',
     'transcript.retry': 'Réessayer',
+    ...fileMessages.fr,
     'transcript.transfer': 'Transfert vers un conseiller',
     'transcript.transfer_video': 'Transfert vers un conseiller, en vidéo',
     'bot.choices': 'Choisissez une réponse',

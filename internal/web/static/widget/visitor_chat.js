@@ -14,11 +14,14 @@ import { WaitingRoom } from './waiting_room.js';
 import { VisitorCall } from './visitor_call.js';
 import { QuickReplies } from './quick_replies.js';
 import { RatingCard } from './rating.js';
+import { fileErrorText, formatSize } from '/static/shared/attachments.js';
 
 const MAX_MESSAGE_CHARS = 4000; // realtime.max_message_chars; the server has the last word (error 104)
 
 export class VisitorChat {
   #t;
+  #site;
+  #maxFile = 0; // the largest file the server takes (chat.max_file_bytes), from the widget's config
   #session;
   #saved;
   #bridge;
@@ -51,6 +54,7 @@ export class VisitorChat {
 
   constructor({ root, site, lang, t, session, saved, bridge }) {
     this.#t = t;
+    this.#site = site;
     this.#session = session;
     this.#saved = saved;
     this.#bridge = bridge;
@@ -71,6 +75,7 @@ export class VisitorChat {
         return ev.author_name || t('transcript.agent');
       },
       decorate: (ev) => this.#quickReplies.render(ev),
+      readFile: (id) => this.#readFile(id),
     });
     this.#waitingRoom = new WaitingRoom({
       t,
@@ -108,6 +113,7 @@ export class VisitorChat {
       transcript: this.#transcript,
       embedded: bridge.embedded,
       onSend: (text) => this.#send(text),
+      onFiles: (files) => files.forEach((f) => this.#sendFile(f)),
       onInput: () => this.#typing.input(),
       onMinimize: () => this.#minimize(),
       onNewConversation: () => this.#startNew(),
@@ -135,6 +141,12 @@ export class VisitorChat {
 
   setTitle(name) {
     this.#chatbox.setTitle(name);
+  }
+
+  /** The largest file the server takes, in bytes (0: none). */
+  setFileLimit(bytes) {
+    this.#maxFile = Number(bytes) || 0;
+    this.#chatbox.setFileLimit(this.#maxFile);
   }
 
   start() {
@@ -197,6 +209,72 @@ export class VisitorChat {
     } finally {
       if (this.#creating === request) this.#creating = null;
     }
+  }
+
+  // Sends a file as a message (docs/api.md, "Files in a chat"): shown at once as being sent, then as stored.
+  #sendFile(file) {
+    if (this.#ended) return;
+    if (!this.#maxFile) {
+      this.#chatbox.showNotice(this.#t('files.off'));
+      return;
+    }
+    if (file.size > this.#maxFile) {
+      this.#chatbox.showNotice(this.#t('files.too_large', { name: file.name, max: formatSize(this.#maxFile, this.#lang) }));
+      return;
+    }
+    const clientMsgId = newId();
+    this.#typing.stop();
+    this.#quickReplies.clear();
+    this.#transcript.addPending({ clientMsgId, body: file.name, author: 'visitor', authorName: this.#t('transcript.you'), file });
+    this.#deliverFile(clientMsgId, file);
+  }
+
+  async #deliverFile(clientMsgId, file) {
+    // Like a message: a file sent before the first message's ack waits for its conversation.
+    if (!this.#convId && this.#creating) await this.#creating.catch(() => {});
+    const upload = this.#uploadFile(clientMsgId, file);
+    if (!this.#convId) this.#creating = upload;
+    try {
+      this.#onEvent(await upload); // the same event comes over the socket; whichever is first is shown
+    } catch (err) {
+      this.#transcript.fail(clientMsgId, fileErrorText(this.#t, err.code), () => {
+        this.#transcript.retrying(clientMsgId);
+        this.#deliverFile(clientMsgId, file);
+      });
+    } finally {
+      if (this.#creating === upload) this.#creating = null;
+    }
+  }
+
+  async #uploadFile(clientMsgId, file) {
+    const { token } = await this.#session.ensure();
+    const params = new URLSearchParams({ site: this.#site, name: file.name, client_msg_id: clientMsgId });
+    if (this.#convId) params.set('conversation_id', this.#convId);
+    let res;
+    try {
+      res = await fetch(`/api/widget/files?${params}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/octet-stream' },
+        credentials: 'same-origin',
+        body: file,
+      });
+    } catch {
+      throw { code: 'network' };
+    }
+    const data = await res.json().catch(() => null);
+    if (!res.ok || !data || !data.event) throw { code: (data && data.error && data.error.code) || `http_${res.status}` };
+    return data.event;
+  }
+
+  // Reads a file of this visitor's conversations with their token.
+  async #readFile(id) {
+    const { token } = await this.#session.ensure();
+    const res = await fetch(`/api/widget/files/${encodeURIComponent(id)}?site=${encodeURIComponent(this.#site)}`, {
+      headers: { Authorization: `Bearer ${token}` },
+      credentials: 'same-origin',
+    });
+    if (!res.ok) throw new Error(`parley: file ${id}: HTTP ${res.status}`);
+    return res.blob();
   }
 
   #onHello(data) {
