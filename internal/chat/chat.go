@@ -153,6 +153,23 @@ func (s *Service) VisitorReply(ctx context.Context, v Visitor, convID, clientMsg
 		quickReply, receivedAt)
 }
 
+// VisitorAnswer is VisitorSend for a message that answers a proactive invitation (invitationID): when it opens
+// the conversation, the conversation starts with the invitation, so the agent sees what the visitor answered.
+func (s *Service) VisitorAnswer(ctx context.Context, v Visitor, convID, clientMsgID, body, invitationID string, receivedAt time.Time) (store.Appended, error) {
+	body, err := s.checkBody(body)
+	if err != nil {
+		return store.Appended{}, err
+	}
+	if len(invitationID) > MaxQuickReplyID {
+		return store.Appended{}, ErrBadInvitation
+	}
+	return s.visitorMessage(ctx, v, store.VisitorMessage{ConversationID: convID, ClientMsgID: clientMsgID, Body: body,
+		InvitationID: invitationID}, "", receivedAt)
+}
+
+// ErrBadInvitation is an invitation id that is too long.
+var ErrBadInvitation = errors.New("chat: invitation id is too long")
+
 // visitorMessage stores a visitor's message m (its text, or a file) and hands it on: to the desks, and to the
 // site's bot or the distribution engine.
 func (s *Service) visitorMessage(ctx context.Context, v Visitor, m store.VisitorMessage, quickReply string, receivedAt time.Time) (store.Appended, error) {
@@ -166,7 +183,7 @@ func (s *Service) visitorMessage(ctx context.Context, v Visitor, m store.Visitor
 	}
 	s.metrics.Messages.WithLabelValues(store.AuthorVisitor).Inc()
 	s.notify.Events(ctx, res.Conversation, res.Events, receivedAt)
-	if s.bots != nil && s.bots.VisitorMessage(ctx, res.Conversation, res.Events[0], res.Created, quickReply, v.Lang) {
+	if s.bots != nil && s.bots.VisitorMessage(ctx, res.Conversation, res.Last(), res.Created, quickReply, v.Lang) {
 		return res, nil
 	}
 	if res.Created {

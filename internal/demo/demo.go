@@ -67,12 +67,34 @@ func Seed(ctx context.Context, st *store.Store, addr string) (store.Site, error)
 	}
 	site, err := st.SiteByName(ctx, SiteName)
 	if errors.Is(err, store.ErrNotFound) {
-		return st.CreateSite(ctx, store.Site{Name: SiteName, AllowedOrigins: origins, GroupID: g.ID})
+		site, err = st.CreateSite(ctx, store.Site{Name: SiteName, AllowedOrigins: origins, GroupID: g.ID})
+	} else if err == nil {
+		site, err = allowOrigins(ctx, st, site, g.ID, origins)
 	}
 	if err != nil {
 		return store.Site{}, fmt.Errorf("demo site: %w", err)
 	}
-	return allowOrigins(ctx, st, site, g.ID, origins)
+	return site, seedInvitation(ctx, st, site.ID)
+}
+
+// Invitation is the demo shop's proactive invitation, made when the site has none: shown on its pages after
+// InvitationDelay, while an agent is available for chat.
+const (
+	Invitation      = "Hello! Looking for the right piece for your home? We're online and happy to help."
+	InvitationDelay = 20 * time.Second
+)
+
+func seedInvitation(ctx context.Context, st *store.Store, siteID string) error {
+	have, err := st.Invitations(ctx, siteID)
+	if err != nil || len(have) > 0 {
+		return err
+	}
+	_, err = st.CreateInvitation(ctx, store.Invitation{SiteID: siteID, Message: Invitation, URLContains: "/demo/",
+		Delay: InvitationDelay, Enabled: true}, time.Now())
+	if err != nil {
+		return fmt.Errorf("demo invitation: %w", err)
+	}
+	return nil
 }
 
 // SavedReplies are the demo's saved replies, made when there are none.

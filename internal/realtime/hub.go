@@ -268,5 +268,5 @@ func (h *Hub) sendMessage(c *conn, env envelope, received time.Time, visitorID, 
 	if err != nil {
 		return nil, chatError(err)
 	}
-	return sendAck{ConversationID: res.Conversation.ID, Seq: res.Events[len(res.Events)-1].Seq, Duplicate: res.Duplicate}, nil
+	return sendAck{ConversationID: res.Conversation.ID, Seq: res.Last().Seq, Duplicate: res.Duplicate}, nil
 }

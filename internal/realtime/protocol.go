@@ -90,6 +90,8 @@ func chatError(err error) error {
 		return perr(CodeConversationClosed, "conversation is closed")
 	case errors.Is(err, chat.ErrBadQuickReply):
 		return perr(CodeBadRequest, "quick_reply is longer than 64 characters")
+	case errors.Is(err, chat.ErrBadInvitation):
+		return perr(CodeBadRequest, "invitation_id is longer than 64 characters")
 	case errors.Is(err, chat.ErrBadIdentity):
 		return perr(CodeBadRequest, "identify needs a valid e-mail address, a name of at most 100 characters, and hash: the hex HMAC-SHA256 of the address under the site's identity secret")
 	case errors.Is(err, chat.ErrBadRating):
@@ -126,6 +128,9 @@ type sendData struct {
 	Body           string `json:"body"`
 	// QuickReply is the id of the bot's quick reply the visitor chose (visitor only); Body is its label.
 	QuickReply string `json:"quick_reply"`
+	// InvitationID is the proactive invitation the visitor answers (visitor only): a message that opens the
+	// conversation then follows the invitation.
+	InvitationID string `json:"invitation_id"`
 }
 
 type typingData struct {

@@ -137,6 +137,9 @@ func (v *visitorConn) request(ctx context.Context, c *conn, env envelope, receiv
 	switch env.Type {
 	case "message.send":
 		return v.hub.sendMessage(c, env, received, v.visitor.ID, v.visitor.SiteID, func(d sendData) (store.Appended, error) {
+			if d.InvitationID != "" && d.QuickReply == "" {
+				return v.hub.chat.VisitorAnswer(ctx, v.visitor, d.ConversationID, d.ClientMsgID, d.Body, d.InvitationID, received)
+			}
 			return v.hub.chat.VisitorReply(ctx, v.visitor, d.ConversationID, d.ClientMsgID, d.Body, d.QuickReply, received)
 		})
 	case "conversation.open":

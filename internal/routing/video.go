@@ -67,17 +67,36 @@ func (e *Engine) VideoAvailability(ctx context.Context, siteID string) (groupID 
 }
 
 func (e *Engine) groupVideo(ctx context.Context, groupID string) (notify.VideoView, error) {
+	return e.groupAvailability(ctx, groupID, store.ChannelVideo)
+}
+
+// ChatAvailability says whether a new chat on the site would reach an agent soon: as VideoAvailability, for the
+// chat channel. The widget shows proactive invitations only then.
+func (e *Engine) ChatAvailability(ctx context.Context, siteID string) (notify.VideoView, error) {
+	site, err := e.st.Site(ctx, siteID)
+	if err != nil {
+		return notify.VideoView{}, err
+	}
+	if site.GroupID == "" {
+		return notify.VideoView{Reason: "channel_closed"}, nil
+	}
+	return e.groupAvailability(ctx, site.GroupID, store.ChannelChat)
+}
+
+// groupAvailability says whether the group can take a new request on channel now: it takes the channel, it is
+// open, and an agent available on it has a free slot, or one is available and the queue has room.
+func (e *Engine) groupAvailability(ctx context.Context, groupID, channel string) (notify.VideoView, error) {
 	g, err := e.st.Group(ctx, groupID)
 	if err != nil {
 		return notify.VideoView{}, err
 	}
-	if !g.HasChannel(store.ChannelVideo) {
+	if !g.HasChannel(channel) {
 		return notify.VideoView{Reason: "channel_closed"}, nil
 	}
 	if !g.Hours.OpenAt(e.now()) {
 		return notify.VideoView{Reason: ReasonClosed}, nil
 	}
-	c, err := e.st.GroupCapacity(ctx, groupID, store.ChannelVideo)
+	c, err := e.st.GroupCapacity(ctx, groupID, channel)
 	if err != nil {
 		return notify.VideoView{}, err
 	}
@@ -87,7 +106,7 @@ func (e *Engine) groupVideo(ctx context.Context, groupID string) (notify.VideoVi
 	case c.Free > 0:
 		return notify.VideoView{Available: true}, nil
 	}
-	queue, err := e.st.Queue(ctx, groupID, store.ChannelVideo)
+	queue, err := e.st.Queue(ctx, groupID, channel)
 	if err != nil {
 		return notify.VideoView{}, err
 	}

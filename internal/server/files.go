@@ -103,7 +103,7 @@ func (s *Server) sentFile(w http.ResponseWriter, r *http.Request, res store.Appe
 		if res.Duplicate {
 			status = http.StatusOK
 		}
-		writeJSON(w, status, map[string]any{"event": notify.ViewEvent(res.Events[0])})
+		writeJSON(w, status, map[string]any{"event": notify.ViewEvent(res.Last())})
 	}
 }
 

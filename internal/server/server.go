@@ -111,6 +111,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/admin/saved-replies", s.withAdmin(s.createSavedReply))
 	mux.HandleFunc("PATCH /api/admin/saved-replies/{id}", s.withAdmin(s.updateSavedReply))
 	mux.HandleFunc("DELETE /api/admin/saved-replies/{id}", s.withAdmin(s.deleteSavedReply))
+	mux.HandleFunc("GET /api/admin/invitations", s.withAdmin(s.listInvitations))
+	mux.HandleFunc("POST /api/admin/invitations", s.withAdmin(s.createInvitation))
+	mux.HandleFunc("PATCH /api/admin/invitations/{id}", s.withAdmin(s.updateInvitation))
+	mux.HandleFunc("DELETE /api/admin/invitations/{id}", s.withAdmin(s.deleteInvitation))
 	mux.HandleFunc("GET /api/admin/groups", s.withAdmin(s.listGroups))
 	mux.HandleFunc("POST /api/admin/groups", s.withAdmin(s.createGroup))
 	mux.HandleFunc("PATCH /api/admin/groups/{id}", s.withAdmin(s.updateGroup))
@@ -132,6 +136,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/widget/session", s.widgetSession)
 	mux.HandleFunc("POST /api/widget/files", s.widgetSendFile)
 	mux.HandleFunc("GET /api/widget/files/{id}", s.widgetFile)
+	mux.HandleFunc("POST /api/widget/invitations/{id}/show", s.showInvitation)
 
 	mux.HandleFunc("GET /api/check/config", s.checkConfig)
 	mux.HandleFunc("OPTIONS /api/check/", s.checkPreflight)

@@ -36,7 +36,7 @@ func (s *Server) widgetConfig(w http.ResponseWriter, r *http.Request) {
 	}
 	allowCORS(w, r)
 	writeJSON(w, http.StatusOK, map[string]any{"site": map[string]string{"id": site.PublicID, "name": site.Name, "language": site.Language},
-		"max_file_bytes": s.chat.MaxFile()})
+		"max_file_bytes": s.chat.MaxFile(), "invitations": s.widgetInvitations(r, site.ID)})
 }
 
 func (s *Server) widgetSession(w http.ResponseWriter, r *http.Request) {

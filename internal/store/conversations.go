@@ -62,13 +62,17 @@ type Event struct {
 // Appended is the outcome of a write that added events to a conversation.
 type Appended struct {
 	Conversation Conversation
-	// Events holds what was committed, in seq order. For a duplicate, it holds the event first stored.
+	// Events holds what was committed, in seq order; a message is the last. For a duplicate, it holds the event
+	// first stored.
 	Events []Event
 	// Created is true when the write opened a new conversation.
 	Created bool
 	// Duplicate is true when the client_msg_id was already stored: nothing new was written.
 	Duplicate bool
 }
+
+// Last is the last event written: the message, for a write that stored one.
+func (a Appended) Last() Event { return a.Events[len(a.Events)-1] }
 
 const convCols = "id, site_id, visitor_id, status, agent_id, last_seq, created_at, updated_at, closed_at"
 
@@ -171,7 +175,10 @@ type VisitorMessage struct {
 	Data string
 	// File, when set, is stored with the message (Body is then its name) and Data names it.
 	File *File
-	At   time.Time
+	// InvitationID is the proactive invitation the visitor answers, if any: a message that opens a conversation
+	// then follows the invitation's "invited" event.
+	InvitationID string
+	At           time.Time
 }
 
 // AppendVisitorMessage stores a visitor's message in one transaction. When the visitor names a conversation it
@@ -213,6 +220,15 @@ func (s *Store) AppendVisitorMessage(ctx context.Context, m VisitorMessage) (App
 				return err
 			}
 		}
+		if out.Created && m.InvitationID != "" {
+			invited, err := appendInvited(ctx, tx, c, m.InvitationID, m.At)
+			if err != nil {
+				return err
+			}
+			if invited != nil {
+				out.Events = append(out.Events, *invited)
+			}
+		}
 		e := Event{ConversationID: c.ID, Type: EventMessage, Author: AuthorVisitor, AuthorID: m.VisitorID,
 			AuthorName: m.VisitorName, Body: m.Body, ClientMsgID: m.ClientMsgID, CreatedAt: m.At, Data: m.Data}
 		if m.File != nil {
@@ -224,7 +240,7 @@ func (s *Store) AppendVisitorMessage(ctx context.Context, m VisitorMessage) (App
 			return err
 		}
 		c.LastSeq, c.UpdatedAt = e.Seq, m.At
-		out.Conversation, out.Events = c, []Event{e}
+		out.Conversation, out.Events = c, append(out.Events, e)
 		return nil
 	})
 	return out, err

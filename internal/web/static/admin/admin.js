@@ -13,6 +13,7 @@ import { ChatboxBuilderPanel } from './chatbox_builder.js';
 import { GroupsPanel } from './groups.js';
 import { ReportsPanel } from './reports.js';
 import { SavedRepliesPanel } from './saved_replies.js';
+import { InvitationsPanel } from './invitations.js';
 import { NotificationBuilderPanel } from './notification_builder.js';
 import { SitesPanel } from './sites.js';
 
@@ -25,6 +26,7 @@ const TABS = [
   { id: 'chatbox', text: 'Chatbox builder', panel: () => new ChatboxBuilderPanel() },
   { id: 'notification', text: 'Notification builder', panel: () => new NotificationBuilderPanel() },
   { id: 'bots', text: 'Bots', panel: () => new BotsPanel() },
+  { id: 'invitations', text: 'Invitations', panel: () => new InvitationsPanel() },
   { id: 'saved-replies', text: 'Saved replies', panel: () => new SavedRepliesPanel() },
   { id: 'reports', text: 'Reports', panel: () => new ReportsPanel() },
 ];

@@ -2,6 +2,7 @@
 // sites and groups tabs).
 
 import { h } from '/static/shared/dom.js';
+import { request } from '/static/shared/api.js';
 import { formMessage, showFieldErrors, showSubmitError } from '/static/shared/forms.js';
 
 export class MasterDetail {
@@ -50,6 +51,28 @@ export class MasterDetail {
     else this.#items.push(item);
     this.#selected = item.id;
     this.render();
+  }
+
+  /**
+   * A Delete button for item: once the person confirms (question), DELETE path; the item leaves the list, the
+   * first one is selected, and done is said. A refusal is shown in message.
+   */
+  deleteButton({ item, testid, question, path, done, message }) {
+    const remove = h('button', { type: 'button', class: 'button button--danger', testid }, 'Delete');
+    remove.addEventListener('click', async () => {
+      if (!confirm(question)) return;
+      remove.disabled = true;
+      try {
+        await request('DELETE', path);
+        this.setItems(this.#items.filter((x) => x.id !== item.id));
+        this.select(this.#items[0] ? this.#items[0].id : null);
+        this.message.success(done);
+      } catch (err) {
+        remove.disabled = false;
+        message.error(err.message);
+      }
+    });
+    return remove;
   }
 
   /**

@@ -2,7 +2,7 @@
 // "/" and the shortcut (desk/saved_replies.js).
 
 import { h } from '/static/shared/dom.js';
-import { get, patch, post, request } from '/static/shared/api.js';
+import { get, patch, post } from '/static/shared/api.js';
 import { field, formMessage } from '/static/shared/forms.js';
 import { MasterDetail } from './master_detail.js';
 
@@ -46,21 +46,9 @@ export class SavedRepliesPanel {
     const save = h('button', { type: 'submit', class: 'button button--primary', testid: 'admin-save' }, reply ? 'Save' : 'Create saved reply');
     const actions = [save];
     if (reply) {
-      const remove = h('button', { type: 'button', class: 'button button--danger', testid: 'admin-delete-saved-reply' }, 'Delete');
-      remove.addEventListener('click', async () => {
-        if (!confirm(`Delete the saved reply /${reply.shortcut}?`)) return;
-        remove.disabled = true;
-        try {
-          await request('DELETE', `/api/admin/saved-replies/${encodeURIComponent(reply.id)}`);
-          this.#md.setItems(this.#md.items.filter((x) => x.id !== reply.id));
-          this.#md.select(this.#md.items[0] ? this.#md.items[0].id : null);
-          this.#md.message.success(`/${reply.shortcut} is deleted.`);
-        } catch (err) {
-          remove.disabled = false;
-          message.error(err.message);
-        }
-      });
-      actions.push(remove);
+      actions.push(this.#md.deleteButton({ item: reply, testid: 'admin-delete-saved-reply', message,
+        question: `Delete the saved reply /${reply.shortcut}?`, path: `/api/admin/saved-replies/${encodeURIComponent(reply.id)}`,
+        done: `/${reply.shortcut} is deleted.` }));
     }
     const form = h('form', { class: 'card', novalidate: true, 'aria-label': reply ? `Saved reply /${reply.shortcut}` : 'New saved reply' },
       h('h3', { text: reply ? `/${reply.shortcut}` : 'New saved reply' }),

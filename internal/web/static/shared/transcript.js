@@ -57,6 +57,11 @@ export class Transcript {
     });
   }
 
+  /** Changes what the empty transcript says (the widget shows a proactive invitation the visitor opened). */
+  setEmptyText(text) {
+    this.element.dataset.empty = text;
+  }
+
   /** The highest seq shown (0 when none). */
   get lastSeq() {
     return this.#lastSeq;
@@ -231,6 +236,14 @@ export class Transcript {
         if (offered) el.append(offered);
         return el;
       }
+      case 'invited':
+        // The proactive invitation the visitor answered: the site's message, first in the conversation.
+        return h(
+          'div',
+          { class: 'msg msg--invite', testid: 'message', dataset: { author: 'system', event: 'invited' } },
+          h('div', { class: 'msg__meta' }, h('span', { class: 'msg__author', text: ev.author_name || '' }), ' ', this.#time(ev.created_at)),
+          h('div', { class: 'msg__body' }, linkify(ev.body || '')),
+        );
       case 'assigned':
         return this.#systemLine(
           this.#t('transcript.joined', { name: ev.author_name || this.#t('transcript.agent') }),

@@ -2,10 +2,12 @@
 //
 // Parent → frame: {parley: 'init', open, page, identity}, {parley: 'open'}, {parley: 'page', page} (page: {url,
 //                 title} of the page the widget is on, again whenever it changes), {parley: 'identify', identity}
-//                 (identity: the signed-in visitor the site vouches for, {email, name, hash}, or null).
+//                 (identity: the signed-in visitor the site vouches for, {email, name, hash}, or null),
+//                 {parley: 'invite.accept'}, {parley: 'invite.dismiss'} (the proactive invitation was opened, closed).
 // Frame → parent: {parley: 'ready'}, {parley: 'minimize'}, {parley: 'unread', count},
 //                 {parley: 'call', state} (the video call's state: 'queued', 'ringing', 'live', or null for none),
-//                 {parley: 'layout', large} (the call window is enlarged: the frame grows).
+//                 {parley: 'layout', large} (the call window is enlarged: the frame grows),
+//                 {parley: 'invite', invitation} (a proactive invitation {message, name} to show, or null).
 //
 // Only messages from window.parent are accepted. The frame learns the parent's origin from its first 'init' (the
 // server's frame-ancestors policy already limits who can embed the frame) and from then on posts only to that

@@ -33,5 +33,6 @@ fetch(`/api/widget/config?site=${encodeURIComponent(site)}`, { credentials: 'sam
     if (!config) return;
     if (config.site) chat.setTitle(config.site.name);
     chat.setFileLimit(config.max_file_bytes);
+    chat.setInvitations(config.invitations);
   })
   .catch(() => { /* the default title stays */ });

@@ -21,8 +21,12 @@
  *                   {parley: 'page', page} when the page's address or title changes (history navigation in a
  *                   single-page site; checked every 2 s and on popstate and hashchange). page is {url, title}: the
  *                   agent sees which page the visitor is on.
+ *                   {parley: 'invite.accept'} when the visitor opens the proactive invitation shown beside the
+ *                   launcher (sent before 'open'), {parley: 'invite.dismiss'} when they close it.
  *   frame → loader: {parley: 'ready'}, {parley: 'minimize'}, {parley: 'unread', count: n},
- *                   {parley: 'call', state: 'queued' | 'ringing' | 'live' | null}, {parley: 'layout', large: bool}.
+ *                   {parley: 'call', state: 'queued' | 'ringing' | 'live' | null}, {parley: 'layout', large: bool},
+ *                   {parley: 'invite', invitation: {message, name} | null}: a proactive invitation to show beside the
+ *                   launcher while the chatbox is closed (null takes it away).
  */
 (() => {
   'use strict';
@@ -47,11 +51,13 @@
       open: 'Open the chat', unread: 'Open the chat ({n} unread)', title: 'Chat',
       callLive: 'Video call', callLiveLabel: 'Video call in progress: open the chat',
       callWaiting: 'Video call…', callWaitingLabel: 'Waiting for your video call: open the chat',
+      inviteOpen: 'Answer in the chat', inviteClose: 'Close',
     },
     fr: {
       open: 'Ouvrir la discussion', unread: 'Ouvrir la discussion ({n} non lus)', title: 'Discussion',
       callLive: 'Appel vidéo', callLiveLabel: 'Appel vidéo en cours : ouvrir la discussion',
       callWaiting: 'Appel vidéo…', callWaitingLabel: 'En attente de votre appel vidéo : ouvrir la discussion',
+      inviteOpen: 'Répondre dans la discussion', inviteClose: 'Fermer',
     },
   };
 
@@ -129,6 +135,51 @@
       animation: parley-call-pulse 1.6s ease-in-out infinite;
     }
     @keyframes parley-call-pulse { 50% { opacity: 0.35; } }
+    .invite {
+      position: fixed;
+      right: 20px;
+      bottom: 92px;
+      box-sizing: border-box;
+      width: 300px;
+      max-width: calc(100vw - 40px);
+      border-radius: 14px;
+      background: #fff;
+      color: #1c2024;
+      box-shadow: 0 8px 28px rgb(16 24 40 / 0.22);
+      font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
+    }
+    .invite[hidden] { display: none; }
+    .invite__open {
+      display: block;
+      box-sizing: border-box;
+      width: 100%;
+      padding: 14px 40px 14px 16px;
+      border: 0;
+      border-radius: 14px;
+      background: none;
+      color: inherit;
+      font: inherit;
+      text-align: left;
+      cursor: pointer;
+    }
+    .invite__open:focus-visible, .invite__close:focus-visible { outline: 3px solid #9db5f5; outline-offset: 2px; }
+    .invite__name { display: block; margin-bottom: 4px; font-weight: 700; }
+    .invite__text { display: block; white-space: pre-wrap; overflow-wrap: anywhere; }
+    .invite__cta { display: block; margin-top: 8px; color: #2657d9; font-weight: 600; }
+    .invite__close {
+      position: absolute;
+      top: 6px;
+      right: 6px;
+      width: 28px;
+      height: 28px;
+      border: 0;
+      border-radius: 50%;
+      background: none;
+      color: #5f6b7a;
+      font: 700 18px/1 system-ui, sans-serif;
+      cursor: pointer;
+    }
+    .invite__close:hover { background: #f1f3f6; }
     .frame {
       position: fixed;
       right: 20px;
@@ -165,7 +216,7 @@
   `;
 
   let ui = null;
-  const state = { open: false, unread: 0, call: null, large: false, identity: readIdentity(
+  const state = { open: false, unread: 0, call: null, large: false, invite: null, identity: readIdentity(
     script.getAttribute('data-visitor-email'), script.getAttribute('data-visitor-name'), script.getAttribute('data-visitor-hash')) };
   const CALL_STATES = ['queued', 'ringing', 'live'];
 
@@ -261,9 +312,46 @@
     callBadge.append(dot, callText);
     callBadge.addEventListener('click', () => setOpen(true));
 
-    root.append(style, frame, callBadge, launcher);
+    // A proactive invitation (docs/api.md, "Proactive invitations"): what the site wrote goes in as text only.
+    const invite = document.createElement('div');
+    invite.className = 'invite';
+    invite.hidden = true;
+    invite.setAttribute('data-testid', 'invitation');
+    invite.setAttribute('role', 'status');
+    const inviteOpen = document.createElement('button');
+    inviteOpen.type = 'button';
+    inviteOpen.className = 'invite__open';
+    inviteOpen.setAttribute('data-testid', 'invitation-open');
+    const inviteName = document.createElement('span');
+    inviteName.className = 'invite__name';
+    const inviteText = document.createElement('span');
+    inviteText.className = 'invite__text';
+    const inviteCta = document.createElement('span');
+    inviteCta.className = 'invite__cta';
+    inviteCta.textContent = text.inviteOpen;
+    inviteOpen.append(inviteName, inviteText, inviteCta);
+    inviteOpen.addEventListener('click', () => {
+      state.invite = null;
+      post({ parley: 'invite.accept' });
+      setOpen(true);
+    });
+    const inviteClose = document.createElement('button');
+    inviteClose.type = 'button';
+    inviteClose.className = 'invite__close';
+    inviteClose.setAttribute('data-testid', 'invitation-dismiss');
+    inviteClose.setAttribute('aria-label', text.inviteClose);
+    inviteClose.title = text.inviteClose;
+    inviteClose.textContent = '×';
+    inviteClose.addEventListener('click', () => {
+      state.invite = null;
+      render();
+      post({ parley: 'invite.dismiss' });
+    });
+    invite.append(inviteOpen, inviteClose);
+
+    root.append(style, frame, invite, callBadge, launcher);
     document.body.appendChild(host);
-    ui = { frame, launcher, text, badge: null, callBadge, callText };
+    ui = { frame, launcher, text, badge: null, callBadge, callText, invite, inviteName, inviteText };
 
     frame.addEventListener('load', () => post({ parley: 'init', open: state.open, page: currentPage(), identity: state.identity }));
     window.addEventListener('message', onMessage);
@@ -301,6 +389,12 @@
     } else if (data.parley === 'layout') {
       state.large = data.large === true;
       render();
+    } else if (data.parley === 'invite') {
+      const inv = data.invitation;
+      state.invite = inv && typeof inv.message === 'string' && inv.message
+        ? { message: inv.message.slice(0, 500), name: typeof inv.name === 'string' ? inv.name.slice(0, 200) : '' }
+        : null;
+      render();
     }
   }
 
@@ -317,8 +411,15 @@
   }
 
   function render() {
-    const { frame, launcher, text, callBadge, callText } = ui;
+    const { frame, launcher, text, callBadge, callText, invite, inviteName, inviteText } = ui;
     frame.hidden = !state.open;
+    if (state.open) state.invite = null;
+    invite.hidden = !state.invite;
+    if (state.invite) {
+      inviteName.textContent = state.invite.name;
+      inviteName.hidden = !state.invite.name;
+      inviteText.textContent = state.invite.message;
+    }
     frame.classList.toggle('frame--large', state.large);
     callBadge.hidden = state.open || !state.call;
     if (state.call) {

@@ -15,6 +15,7 @@ import { VisitorCall } from './visitor_call.js';
 import { QuickReplies } from './quick_replies.js';
 import { RatingCard } from './rating.js';
 import { fileErrorText, formatSize } from '/static/shared/attachments.js';
+import { ProactiveInvitations } from './invitations.js';
 
 const MAX_MESSAGE_CHARS = 4000; // realtime.max_message_chars; the server has the last word (error 104)
 
@@ -32,6 +33,7 @@ export class VisitorChat {
   #call;
   #quickReplies;
   #rating;
+  #invitations; // the site's proactive invitations (widget/invitations.js)
   #lang;
   #opening = false; // a conversation.open is under way
   #queues = new Map(); // conversation id → its latest QUEUE (one may come before the ack that names the conversation)
@@ -106,6 +108,17 @@ export class VisitorChat {
       onLayout: (large) => this.#chatbox.setLayout(large),
       onAttention: () => this.#postUnread(),
     });
+    // A proactive invitation shows only to a visitor with no conversation, the chatbox closed. Opened, its message
+    // greets them in the empty chat; their first message answers it.
+    this.#invitations = new ProactiveInvitations({
+      site,
+      session,
+      bridge,
+      canShow: () => !this.#open && !this.#convId,
+      onAccept: (invitation) => {
+        if (!this.#convId) this.#transcript.setEmptyText(invitation.message);
+      },
+    });
     // Once the conversation ended, the visitor may rate it; the browser remembers it did (saved `rated`).
     this.#rating = new RatingCard({ t, onRate: (score, comment) => this.#rate(score, comment) });
     this.#chatbox = new Chatbox({
@@ -141,6 +154,11 @@ export class VisitorChat {
 
   setTitle(name) {
     this.#chatbox.setTitle(name);
+  }
+
+  /** The site's proactive invitations, from the widget's config. */
+  setInvitations(list) {
+    this.#invitations.setInvitations(list);
   }
 
   /** The largest file the server takes, in bytes (0: none). */
@@ -194,10 +212,12 @@ export class VisitorChat {
     const data = { client_msg_id: clientMsgId, body };
     if (this.#convId) data.conversation_id = this.#convId;
     if (quickReply) data.quick_reply = quickReply;
+    else if (!this.#convId && this.#invitations.accepted) data.invitation_id = this.#invitations.accepted.id;
     const request = this.#client.request('message.send', data, { persistent: true });
     if (!data.conversation_id) this.#creating = request;
     try {
       const ack = await request;
+      if (data.invitation_id) this.#invitations.answered();
       if (!this.#convId && ack.conversation_id) this.#adopt(ack.conversation_id);
       if (ack.conversation_id === this.#convId) this.#transcript.confirm(clientMsgId, ack.seq);
     } catch (err) {
@@ -310,6 +330,7 @@ export class VisitorChat {
     if (!page || typeof page.url !== 'string' || typeof page.title !== 'string') return;
     this.#page = { url: page.url, title: page.title };
     this.#sendPage();
+    this.#invitations.setPage(this.#page);
   }
 
   // Tells the server which page of the site the visitor is on (docs/protocol.md, `page`), once per conversation
@@ -393,6 +414,7 @@ export class VisitorChat {
 
   #adopt(id) {
     this.#convId = id;
+    this.#invitations.withdraw();
     this.#saved.adopt(id);
     this.#renderQueue();
     this.#call.conversationChanged();
@@ -547,6 +569,7 @@ export class VisitorChat {
     this.#open = open;
     this.#call.setOpen(open);
     if (open) {
+      this.#invitations.withdraw();
       this.#openWithBot();
       this.#transcript.scrollToEnd();
       if (matchMedia('(pointer: fine)').matches) this.#chatbox.focusInput();
