@@ -19,6 +19,7 @@ import (
 	"github.com/parley/parley/internal/call"
 	"github.com/parley/parley/internal/chat"
 	"github.com/parley/parley/internal/config"
+	"github.com/parley/parley/internal/integrations"
 	"github.com/parley/parley/internal/media"
 	"github.com/parley/parley/internal/metrics"
 	"github.com/parley/parley/internal/notify"
@@ -118,12 +119,17 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, beforeServe f
 		Backoff: time.Second, Workers: 4, Queue: 1024}, now, log)
 	bots := bot.New(bot.Deps{Store: st, Notifier: notifier, Router: router, Video: calls, Webhooks: hooks,
 		VideoPhrases: cfg.Bots.VideoPhrases, MaxMessage: cfg.Realtime.MaxMessageChars, Now: now, Log: log})
+	// Webhooks to a company's own systems have their own delivery queue: a slow CRM never holds up a bot.
+	outbound := webhook.NewSender(webhook.Config{Timeout: cfg.Bots.WebhookTimeout, Attempts: cfg.Bots.WebhookAttempts,
+		Backoff: time.Second, Workers: 4, Queue: 4096}, now, log)
+	dispatcher := integrations.New(st, outbound, now, log)
+	notifier.OnEvents(dispatcher.Events)
 	chatSvc := chat.NewService(chat.Deps{Store: st, Notifier: notifier, Router: router, Bots: bots, Now: now, Log: log, Metrics: m,
 		MaxMessage: cfg.Realtime.MaxMessageChars, MaxFile: cfg.Chat.MaxFileBytes})
 	signer := auth.NewVisitorSigner([]byte(secret))
 	hub := realtime.NewHub(realtime.Deps{Config: cfg.Realtime, Store: st, Chat: chatSvc, Router: router, Calls: calls, Notifier: notifier,
 		Bus: b, Signer: signer, Metrics: m, Log: log, Now: now, NodeID: nodeID})
-	srv := server.New(server.Deps{Config: cfg, Store: st, Bus: b, Hub: hub, Router: router, Notifier: notifier, Bots: bots, Chat: chatSvc,
+	srv := server.New(server.Deps{Config: cfg, Store: st, Bus: b, Hub: hub, Router: router, Notifier: notifier, Bots: bots, Chat: chatSvc, Webhooks: dispatcher,
 		Signer: signer, Metrics: m, Log: log, Now: now, Static: web.Static(), DemoSite: demoSite, Check: checkDeps(relay, echo, turnIssuer)})
 
 	// The background loops stop, and are waited for, before the relay and the store they use close.
@@ -132,7 +138,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, beforeServe f
 	defer background.Wait()
 	defer stopBackground()
 	closeInactive := func(ctx context.Context) { chatSvc.RunInactivity(ctx, cfg.Chat.CloseInactiveAfter) }
-	for _, run := range []func(context.Context){hub.Run, router.Run, calls.Run, hooks.Run, closeInactive} {
+	for _, run := range []func(context.Context){hub.Run, router.Run, calls.Run, hooks.Run, outbound.Run, dispatcher.Run, closeInactive} {
 		background.Go(func() { run(bgCtx) })
 	}
 

@@ -123,6 +123,14 @@ type Notifier struct {
 	st  *store.Store
 	pub Publisher
 	log *slog.Logger
+	// onEvents, when set, is also told about every committed event (the webhooks to a company's systems).
+	onEvents func(c store.Conversation, evs []store.Event)
+}
+
+// OnEvents has fn told about every conversation event this node commits, after the clients. fn must not block.
+// Set it before the notifier is used.
+func (n *Notifier) OnEvents(fn func(c store.Conversation, evs []store.Event)) {
+	n.onEvents = fn
 }
 
 // New builds a Notifier.
@@ -141,6 +149,9 @@ func (n *Notifier) Events(ctx context.Context, c store.Conversation, evs []store
 		no := Notice{Kind: KindEvent, AgentID: c.AgentID, Event: &v, ReceivedAt: at}
 		n.publish(ctx, VisitorSubject(c.VisitorID), no)
 		n.publish(ctx, SiteSubject(c.SiteID), no)
+	}
+	if n.onEvents != nil && len(evs) > 0 {
+		n.onEvents(c, evs)
 	}
 }
 

@@ -37,6 +37,7 @@ type Server struct {
 	notifier *notify.Notifier
 	bots     *bot.Service
 	chat     *chat.Service
+	webhooks Invalidator
 	signer   *auth.VisitorSigner
 	metrics  *metrics.Metrics
 	log      *slog.Logger
@@ -49,6 +50,11 @@ type Server struct {
 	checkLimits checkLimits
 }
 
+// Invalidator drops what it read from the database, to read it again.
+type Invalidator interface {
+	Invalidate()
+}
+
 // Deps are what the server needs.
 type Deps struct {
 	Config   config.Config
@@ -59,6 +65,8 @@ type Deps struct {
 	Notifier *notify.Notifier
 	Bots     *bot.Service
 	Chat     *chat.Service
+	// Webhooks is told when the admin changes the webhooks to a company's systems (may be nil).
+	Webhooks Invalidator
 	Signer   *auth.VisitorSigner
 	Metrics  *metrics.Metrics
 	Log      *slog.Logger
@@ -70,7 +78,7 @@ type Deps struct {
 
 // New builds the server.
 func New(d Deps) *Server {
-	return &Server{cfg: d.Config, store: d.Store, bus: d.Bus, hub: d.Hub, router: d.Router, notifier: d.Notifier, bots: d.Bots, chat: d.Chat, signer: d.Signer, metrics: d.Metrics,
+	return &Server{cfg: d.Config, store: d.Store, bus: d.Bus, hub: d.Hub, router: d.Router, notifier: d.Notifier, bots: d.Bots, chat: d.Chat, webhooks: d.Webhooks, signer: d.Signer, metrics: d.Metrics,
 		log: d.Log, now: d.Now, static: d.Static, demoSite: d.DemoSite, check: d.Check,
 		checkLimits: newCheckLimits(echoDuration(d.Check.Echo))}
 }
@@ -115,6 +123,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/admin/invitations", s.withAdmin(s.createInvitation))
 	mux.HandleFunc("PATCH /api/admin/invitations/{id}", s.withAdmin(s.updateInvitation))
 	mux.HandleFunc("DELETE /api/admin/invitations/{id}", s.withAdmin(s.deleteInvitation))
+	mux.HandleFunc("GET /api/admin/webhooks", s.withAdmin(s.listWebhooks))
+	mux.HandleFunc("POST /api/admin/webhooks", s.withAdmin(s.createWebhook))
+	mux.HandleFunc("PATCH /api/admin/webhooks/{id}", s.withAdmin(s.updateWebhook))
+	mux.HandleFunc("DELETE /api/admin/webhooks/{id}", s.withAdmin(s.deleteWebhook))
 	mux.HandleFunc("GET /api/admin/groups", s.withAdmin(s.listGroups))
 	mux.HandleFunc("POST /api/admin/groups", s.withAdmin(s.createGroup))
 	mux.HandleFunc("PATCH /api/admin/groups/{id}", s.withAdmin(s.updateGroup))

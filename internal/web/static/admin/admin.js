@@ -14,6 +14,7 @@ import { GroupsPanel } from './groups.js';
 import { ReportsPanel } from './reports.js';
 import { SavedRepliesPanel } from './saved_replies.js';
 import { InvitationsPanel } from './invitations.js';
+import { WebhooksPanel } from './webhooks.js';
 import { NotificationBuilderPanel } from './notification_builder.js';
 import { SitesPanel } from './sites.js';
 
@@ -28,6 +29,7 @@ const TABS = [
   { id: 'bots', text: 'Bots', panel: () => new BotsPanel() },
   { id: 'invitations', text: 'Invitations', panel: () => new InvitationsPanel() },
   { id: 'saved-replies', text: 'Saved replies', panel: () => new SavedRepliesPanel() },
+  { id: 'webhooks', text: 'Webhooks', panel: () => new WebhooksPanel() },
   { id: 'reports', text: 'Reports', panel: () => new ReportsPanel() },
 ];
 const root = document.getElementById('app');

@@ -2,9 +2,9 @@
 // to a visitor who has spent some time on some pages of a site, while an agent could answer at once.
 
 import { h } from '/static/shared/dom.js';
-import { get, patch, post } from '/static/shared/api.js';
+import { patch, post } from '/static/shared/api.js';
 import { checkbox, field, formMessage } from '/static/shared/forms.js';
-import { MasterDetail } from './master_detail.js';
+import { MasterDetail, siteName } from './master_detail.js';
 
 const MAX_MESSAGE = 500;
 const MAX_URL = 200;
@@ -22,7 +22,7 @@ export class InvitationsPanel {
       newText: 'New invitation',
       newTestid: 'admin-new-invitation',
       emptyText: 'No invitation yet. An invitation greets visitors who linger on a page, while an agent could answer at once.',
-      describe: (inv) => [short(inv.message), `${this.#siteName(inv.site_id)} · ${where(inv)} · ` +
+      describe: (inv) => [short(inv.message), `${siteName(this.#sites, inv.site_id)} · ${where(inv)} · ` +
         `${inv.enabled ? `shown ${inv.shown}, answered ${inv.answered}` : 'off'}`],
       renderEditor: (inv) => [this.#form(inv)],
     });
@@ -30,17 +30,10 @@ export class InvitationsPanel {
   }
 
   async load() {
-    try {
-      const [{ invitations }, { sites }] = await Promise.all([get('/api/admin/invitations'), get('/api/admin/sites')]);
-      this.#sites = sites || [];
-      this.#md.setItems(invitations || []);
-    } catch (err) {
-      if (err.status !== 401) this.#md.message.error(`The invitations could not be loaded: ${err.message}`);
-    }
-  }
-
-  #siteName(id) {
-    return this.#sites.find((s) => s.id === id)?.name || 'a deleted site';
+    const loaded = await this.#md.load({ path: '/api/admin/invitations', key: 'invitations', what: 'invitations', withSites: true });
+    if (!loaded) return;
+    this.#sites = loaded.sites;
+    this.#md.render();
   }
 
   #form(inv) {
@@ -68,36 +61,33 @@ export class InvitationsPanel {
     }
     const stats = inv ? h('p', { class: 'field__hint', testid: 'admin-invitation-stats',
       text: `Shown ${times(inv.shown)}, answered ${times(inv.answered)}.` }) : null;
-    const form = h('form', { class: 'card', novalidate: true, 'aria-label': inv ? 'Invitation' : 'New invitation' },
-      h('h3', { text: inv ? short(inv.message) : 'New invitation' }),
-      stats,
-      Object.values(fields).map((f) => f.element),
-      message.element,
-      h('div', { class: 'form-actions' }, actions));
-
-    form.addEventListener('submit', async (e) => {
-      e.preventDefault();
-      message.clear();
-      const body = {
-        message: fields.message.input.value.trim(),
-        url_contains: fields.url_contains.input.value.trim(),
-        delay_seconds: Number(fields.delay_seconds.input.value),
-        enabled: fields.enabled.input.checked,
-      };
-      if (!inv) body.site_id = fields.site_id.input.value;
-      const errors = {};
-      if (!inv && !body.site_id) errors.site_id = 'Create a site first (Sites tab).';
-      if (!body.message || [...body.message].length > MAX_MESSAGE) errors.message = `Write a message of 1 to ${MAX_MESSAGE} characters.`;
-      if ([...body.url_contains].length > MAX_URL) errors.url_contains = `At most ${MAX_URL} characters.`;
-      if (!Number.isInteger(body.delay_seconds) || body.delay_seconds < 0 || body.delay_seconds > MAX_DELAY) {
-        errors.delay_seconds = `A whole number of seconds from 0 to ${MAX_DELAY}.`;
-      }
-      const saved = await this.#md.submit({ fields, errors, message, button: save, send: () => (inv
-        ? patch(`/api/admin/invitations/${encodeURIComponent(inv.id)}`, body)
-        : post('/api/admin/invitations', body)) });
-      if (saved) this.#md.message.success(saved.enabled ? 'The invitation is saved. Widgets show it from their next page.' : 'The invitation is saved, and off.');
+    return this.#md.editorForm({
+      label: inv ? 'Invitation' : 'New invitation',
+      title: inv ? short(inv.message) : 'New invitation',
+      children: [stats, Object.values(fields).map((f) => f.element)],
+      message,
+      actions,
+      onSubmit: async () => {
+        const body = {
+          message: fields.message.input.value.trim(),
+          url_contains: fields.url_contains.input.value.trim(),
+          delay_seconds: Number(fields.delay_seconds.input.value),
+          enabled: fields.enabled.input.checked,
+        };
+        if (!inv) body.site_id = fields.site_id.input.value;
+        const errors = {};
+        if (!inv && !body.site_id) errors.site_id = 'Create a site first (Sites tab).';
+        if (!body.message || [...body.message].length > MAX_MESSAGE) errors.message = `Write a message of 1 to ${MAX_MESSAGE} characters.`;
+        if ([...body.url_contains].length > MAX_URL) errors.url_contains = `At most ${MAX_URL} characters.`;
+        if (!Number.isInteger(body.delay_seconds) || body.delay_seconds < 0 || body.delay_seconds > MAX_DELAY) {
+          errors.delay_seconds = `A whole number of seconds from 0 to ${MAX_DELAY}.`;
+        }
+        const saved = await this.#md.submit({ fields, errors, message, button: save, send: () => (inv
+          ? patch(`/api/admin/invitations/${encodeURIComponent(inv.id)}`, body)
+          : post('/api/admin/invitations', body)) });
+        if (saved) this.#md.message.success(saved.enabled ? 'The invitation is saved. Widgets show it from their next page.' : 'The invitation is saved, and off.');
+      },
     });
-    return form;
   }
 }
 

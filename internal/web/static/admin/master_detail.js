@@ -2,7 +2,7 @@
 // sites and groups tabs).
 
 import { h } from '/static/shared/dom.js';
-import { request } from '/static/shared/api.js';
+import { get, request } from '/static/shared/api.js';
 import { formMessage, showFieldErrors, showSubmitError } from '/static/shared/forms.js';
 
 export class MasterDetail {
@@ -37,6 +37,21 @@ export class MasterDetail {
     return this.#items;
   }
 
+  /**
+   * Loads the items from GET path (the answer's key), with the sites when withSites, and shows them. Returns
+   * {data, sites}, or null when loading failed (the failure is shown, naming what).
+   */
+  async load({ path, key, what, withSites = false }) {
+    try {
+      const [data, sites] = await Promise.all([get(path), withSites ? get('/api/admin/sites').then((d) => d.sites || []) : []]);
+      this.setItems(data[key] || []);
+      return { data, sites };
+    } catch (err) {
+      if (err.status !== 401) this.message.error(`The ${what} could not be loaded: ${err.message}`);
+      return null;
+    }
+  }
+
   /** Replaces the items, keeping the selection (or selecting the first one). */
   setItems(items) {
     this.#items = items;
@@ -51,6 +66,21 @@ export class MasterDetail {
     else this.#items.push(item);
     this.#selected = item.id;
     this.render();
+  }
+
+  /**
+   * An editor's form: a card titled title, with children, the form's message and its actions. onSubmit() runs on
+   * submit, the message cleared.
+   */
+  editorForm({ label, title, children, message, actions, onSubmit }) {
+    const form = h('form', { class: 'card', novalidate: true, 'aria-label': label }, h('h3', { text: title }), children,
+      message.element, h('div', { class: 'form-actions' }, actions));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      message.clear();
+      onSubmit();
+    });
+    return form;
   }
 
   /**
@@ -120,4 +150,9 @@ export class MasterDetail {
     else if (item) this.#editor.replaceChildren(...this.#renderEditor(item));
     else this.#editor.replaceChildren(h('p', { class: 'muted', text: this.#emptyText }));
   }
+}
+
+/** The name of the site with this id among sites, for a list. */
+export function siteName(sites, id) {
+  return sites.find((s) => s.id === id)?.name || 'a deleted site';
 }

@@ -2,7 +2,7 @@
 // "/" and the shortcut (desk/saved_replies.js).
 
 import { h } from '/static/shared/dom.js';
-import { get, patch, post } from '/static/shared/api.js';
+import { patch, post } from '/static/shared/api.js';
 import { field, formMessage } from '/static/shared/forms.js';
 import { MasterDetail } from './master_detail.js';
 
@@ -27,12 +27,7 @@ export class SavedRepliesPanel {
   }
 
   async load() {
-    try {
-      const { saved_replies: replies } = await get('/api/admin/saved-replies');
-      this.#md.setItems(replies || []);
-    } catch (err) {
-      if (err.status !== 401) this.#md.message.error(`The saved replies could not be loaded: ${err.message}`);
-    }
+    await this.#md.load({ path: '/api/admin/saved-replies', key: 'saved_replies', what: 'saved replies' });
   }
 
   #form(reply) {
@@ -50,28 +45,25 @@ export class SavedRepliesPanel {
         question: `Delete the saved reply /${reply.shortcut}?`, path: `/api/admin/saved-replies/${encodeURIComponent(reply.id)}`,
         done: `/${reply.shortcut} is deleted.` }));
     }
-    const form = h('form', { class: 'card', novalidate: true, 'aria-label': reply ? `Saved reply /${reply.shortcut}` : 'New saved reply' },
-      h('h3', { text: reply ? `/${reply.shortcut}` : 'New saved reply' }),
-      fields.shortcut.element,
-      fields.body.element,
-      message.element,
-      h('div', { class: 'form-actions' }, actions));
-
-    form.addEventListener('submit', async (e) => {
-      e.preventDefault();
-      message.clear();
-      const body = {
-        shortcut: fields.shortcut.input.value.trim().replace(/^\//, '').toLowerCase(),
-        body: fields.body.input.value.trim(),
-      };
-      const errors = {};
-      if (!SHORTCUT.test(body.shortcut)) errors.shortcut = 'Use 1 to 32 letters, digits, "-" or "_", without spaces.';
-      if (!body.body || [...body.body].length > MAX_BODY) errors.body = `Write a text of 1 to ${MAX_BODY} characters.`;
-      const saved = await this.#md.submit({ fields, errors, message, button: save, send: () => (reply
-        ? patch(`/api/admin/saved-replies/${encodeURIComponent(reply.id)}`, body)
-        : post('/api/admin/saved-replies', body)) });
-      if (saved) this.#md.message.success(`/${saved.shortcut} is saved. Agents see it the next time they type "/" in the reply box.`);
+    return this.#md.editorForm({
+      label: reply ? `Saved reply /${reply.shortcut}` : 'New saved reply',
+      title: reply ? `/${reply.shortcut}` : 'New saved reply',
+      children: [fields.shortcut.element, fields.body.element],
+      message,
+      actions,
+      onSubmit: async () => {
+        const body = {
+          shortcut: fields.shortcut.input.value.trim().replace(/^\//, '').toLowerCase(),
+          body: fields.body.input.value.trim(),
+        };
+        const errors = {};
+        if (!SHORTCUT.test(body.shortcut)) errors.shortcut = 'Use 1 to 32 letters, digits, "-" or "_", without spaces.';
+        if (!body.body || [...body.body].length > MAX_BODY) errors.body = `Write a text of 1 to ${MAX_BODY} characters.`;
+        const saved = await this.#md.submit({ fields, errors, message, button: save, send: () => (reply
+          ? patch(`/api/admin/saved-replies/${encodeURIComponent(reply.id)}`, body)
+          : post('/api/admin/saved-replies', body)) });
+        if (saved) this.#md.message.success(`/${saved.shortcut} is saved. Agents see it the next time they type "/" in the reply box.`);
+      },
     });
-    return form;
   }
 }

@@ -155,7 +155,7 @@ export class SitesPanel {
 }
 
 // A read-only text with a Copy button.
-function copyable({ value, rows, testid, label, copyTestid }) {
+export function copyable({ value, rows, testid, label, copyTestid }) {
   const text = h('textarea', { class: 'snippet', readonly: true, rows, spellcheck: 'false', testid, 'aria-label': label, value });
   const status = h('span', { class: 'muted', role: 'status' });
   const copy = h('button', { type: 'button', class: 'button', testid: copyTestid }, 'Copy');
