@@ -94,6 +94,8 @@ type SummaryView struct {
 	// VisitorEmail is the e-mail address of a visitor the website identified (signed); VisitorLabel is then the name
 	// it gave, or the address.
 	VisitorEmail string `json:"visitor_email,omitempty"`
+	// Tags are the agents' tags on the conversation, in alphabetical order.
+	Tags []string `json:"tags"`
 }
 
 // RatingView is a visitor's rating of a conversation (docs/protocol.md, RATING).
@@ -108,7 +110,10 @@ func ViewSummary(s store.Summary) SummaryView {
 		VisitorLabel: VisitorLabel(s.VisitorID), Status: s.Status, AgentID: s.AgentID, AgentName: s.AgentName,
 		LastSeq: s.LastSeq, LastBody: s.LastBody, UpdatedAt: s.UpdatedAt.UnixMilli(), Routing: s.Routing, RoutingReason: s.RoutingReason,
 		ContactEmail: s.ContactEmail,
-		PageURL:      s.PageURL, PageTitle: s.PageTitle}
+		PageURL:      s.PageURL, PageTitle: s.PageTitle, Tags: s.Tags}
+	if v.Tags == nil {
+		v.Tags = []string{}
+	}
 	if s.RatingScore > 0 {
 		v.Rating = &RatingView{Score: s.RatingScore, Comment: s.RatingComment}
 	}

@@ -48,7 +48,7 @@ func (s *Server) exportConversations(w http.ResponseWriter, r *http.Request, _ s
 	w.Header().Set("Content-Disposition", `attachment; filename="parley-conversations-`+from.Format(time.DateOnly)+"-to-"+to.Format(time.DateOnly)+`.csv"`)
 	out := csv.NewWriter(w)
 	out.Write([]string{"conversation_id", "site", "visitor", "visitor_email", "agent", "status", "opened_at", "closed_at",
-		"messages", "first_message", "rating", "rating_comment", "contact_email"})
+		"messages", "first_message", "rating", "rating_comment", "contact_email", "tags"})
 	for _, x := range rows {
 		closed, rating := "", ""
 		if !x.ClosedAt.IsZero() {
@@ -59,7 +59,7 @@ func (s *Server) exportConversations(w http.ResponseWriter, r *http.Request, _ s
 		}
 		visitor := cmp.Or(x.VisitorName, x.VisitorEmail, notify.VisitorLabel(x.VisitorID))
 		out.Write(cells(x.ID, x.SiteName, visitor, x.VisitorEmail, x.AgentName, x.Status, x.CreatedAt.UTC().Format(time.RFC3339),
-			closed, strconv.Itoa(x.Messages), x.FirstMessage, rating, x.RatingComment, x.ContactEmail))
+			closed, strconv.Itoa(x.Messages), x.FirstMessage, rating, x.RatingComment, x.ContactEmail, x.Tags))
 	}
 	out.Flush()
 }

@@ -26,6 +26,15 @@ func TestExportConversations(t *testing.T) {
 	if _, err := env.Store.RateConversation(t.Context(), id, "v-export", 4, "Helpful, thanks", time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	ana, err := env.Store.AccountByEmail(t.Context(), demo.AnaEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range []string{"refund", "delivery"} {
+		if _, err := env.Store.TagConversation(t.Context(), id, ana.ID, tag, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	admin := env.NewHTTP(t)
 	admin.Login(demo.AdminEmail, demo.Password)
@@ -53,7 +62,8 @@ func TestExportConversations(t *testing.T) {
 	}
 	if row["conversation_id"] != id || row["site"] != demo.SiteName || row["visitor"] != "Claire Martin" ||
 		row["visitor_email"] != "claire@example.com" || row["agent"] != "Ana" || row["status"] != "closed" ||
-		row["messages"] != "1" || row["rating"] != "4" || row["rating_comment"] != "Helpful, thanks" || row["closed_at"] == "" {
+		row["messages"] != "1" || row["rating"] != "4" || row["rating_comment"] != "Helpful, thanks" || row["closed_at"] == "" ||
+		row["tags"] != "delivery,refund" {
 		t.Fatalf("the line: %q", row)
 	}
 	if !strings.HasPrefix(row["first_message"], "'=HYPERLINK") {

@@ -108,6 +108,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/desk/search", s.withSession(s.deskSearch))
 	mux.HandleFunc("POST /api/desk/conversations/{id}/files", s.withSession(s.deskSendFile))
 	mux.HandleFunc("GET /api/desk/files/{id}", s.withSession(s.deskFile))
+	mux.HandleFunc("PUT /api/desk/conversations/{id}/tags/{tag}", s.withSession(s.tagConversation))
+	mux.HandleFunc("DELETE /api/desk/conversations/{id}/tags/{tag}", s.withSession(s.untagConversation))
+	mux.HandleFunc("GET /api/desk/tags", s.withSession(s.popularTags))
 
 	mux.HandleFunc("GET /api/admin/agents", s.withAdmin(s.listAgents))
 	mux.HandleFunc("POST /api/admin/agents", s.withAdmin(s.createAgent))

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -423,6 +424,8 @@ type Summary struct {
 	// RoutingReason says why a conversation was turned away (Routing "refused" or "expired"): "queue_full",
 	// "no_agent", "closed", ...; "" otherwise.
 	RoutingReason string
+	// Tags are the agents' tags on the conversation, in alphabetical order.
+	Tags []string
 }
 
 const summarySelect = `SELECT c.id, c.site_id, c.visitor_id, c.status, c.agent_id, c.last_seq, c.created_at, c.updated_at,
@@ -430,7 +433,8 @@ const summarySelect = `SELECT c.id, c.site_id, c.visitor_id, c.status, c.agent_i
 	COALESCE((SELECT e.body FROM events e WHERE e.conversation_id = c.id AND e.type = 'message' ORDER BY e.seq DESC LIMIT 1), ''),
 	COALESCE(r.score, 0), COALESCE(r.comment, ''), COALESCE(vi.name, ''), COALESCE(vi.email, ''),
 	CASE WHEN c.routing IN ('refused', 'expired') THEN COALESCE((SELECT rq.reason FROM routing_requests rq
-	  WHERE rq.conversation_id = c.id AND rq.channel = 'chat' ORDER BY rq.enqueued_at DESC LIMIT 1), '') ELSE '' END
+	  WHERE rq.conversation_id = c.id AND rq.channel = 'chat' ORDER BY rq.enqueued_at DESC LIMIT 1), '') ELSE '' END,
+	COALESCE((SELECT string_agg(t.tag, ',' ORDER BY t.tag) FROM conversation_tags t WHERE t.conversation_id = c.id), '')
 	FROM conversations c JOIN sites s ON s.id = c.site_id LEFT JOIN accounts a ON a.id = c.agent_id
 	LEFT JOIN conversation_ratings r ON r.conversation_id = c.id
 	LEFT JOIN visitor_identities vi ON vi.site_id = c.site_id AND vi.visitor_id = c.visitor_id `
@@ -443,10 +447,14 @@ func scanSummaries(rows *sql.Rows) ([]Summary, error) {
 		var agent sql.NullString
 		var closed sql.NullInt64
 		var created, updated int64
+		var tags string
 		if err := rows.Scan(&sm.ID, &sm.SiteID, &sm.VisitorID, &sm.Status, &agent, &sm.LastSeq, &created, &updated, &closed,
 			&sm.SiteName, &sm.AgentName, &sm.Routing, &sm.ContactEmail, &sm.PageURL, &sm.PageTitle, &sm.LastBody,
-			&sm.RatingScore, &sm.RatingComment, &sm.VisitorName, &sm.VisitorEmail, &sm.RoutingReason); err != nil {
+			&sm.RatingScore, &sm.RatingComment, &sm.VisitorName, &sm.VisitorEmail, &sm.RoutingReason, &tags); err != nil {
 			return nil, err
+		}
+		if tags != "" {
+			sm.Tags = strings.Split(tags, ",")
 		}
 		sm.AgentID = agent.String
 		sm.CreatedAt, sm.UpdatedAt = fromMS(created), fromMS(updated)

@@ -16,6 +16,7 @@ type ExportRow struct {
 	RatingScore                                int    // 0: not rated
 	RatingComment                              string
 	VisitorName, VisitorEmail                  string // who the website said the visitor is ("" when it didn't)
+	Tags                                       string // the agents' tags, comma-separated, in order
 }
 
 // ExportLimit is the most conversations one export holds.
@@ -27,7 +28,8 @@ func (s *Store) ExportConversations(ctx context.Context, from, to time.Time) ([]
 		c.contact_email,
 		(SELECT COUNT(*) FROM events e WHERE e.conversation_id = c.id AND e.type = 'message'),
 		COALESCE((SELECT e.body FROM events e WHERE e.conversation_id = c.id AND e.type = 'message' AND e.author = 'visitor' ORDER BY e.seq LIMIT 1), ''),
-		COALESCE(r.score, 0), COALESCE(r.comment, ''), COALESCE(vi.name, ''), COALESCE(vi.email, '')
+		COALESCE(r.score, 0), COALESCE(r.comment, ''), COALESCE(vi.name, ''), COALESCE(vi.email, ''),
+		COALESCE((SELECT string_agg(t.tag, ',' ORDER BY t.tag) FROM conversation_tags t WHERE t.conversation_id = c.id), '')
 		FROM conversations c JOIN sites s ON s.id = c.site_id LEFT JOIN accounts a ON a.id = c.agent_id
 		LEFT JOIN conversation_ratings r ON r.conversation_id = c.id
 		LEFT JOIN visitor_identities vi ON vi.site_id = c.site_id AND vi.visitor_id = c.visitor_id
@@ -37,7 +39,7 @@ func (s *Store) ExportConversations(ctx context.Context, from, to time.Time) ([]
 		var created int64
 		var closed sql.NullInt64
 		err := rows.Scan(&x.ID, &x.SiteName, &x.VisitorID, &x.AgentName, &x.Status, &created, &closed, &x.ContactEmail,
-			&x.Messages, &x.FirstMessage, &x.RatingScore, &x.RatingComment, &x.VisitorName, &x.VisitorEmail)
+			&x.Messages, &x.FirstMessage, &x.RatingScore, &x.RatingComment, &x.VisitorName, &x.VisitorEmail, &x.Tags)
 		x.CreatedAt = fromMS(created)
 		if closed.Valid {
 			x.ClosedAt = fromMS(closed.Int64)

@@ -4,6 +4,7 @@
 
 import { h, formatTime } from '/static/shared/dom.js';
 import { get } from '/static/shared/api.js';
+import { tagLabels } from './conversations.js';
 
 const DELAY_MS = 250;
 
@@ -78,7 +79,8 @@ export class ConversationSearch {
         h('span', { class: 'conv__site', text: s.site_name || '' }),
         h('span', { class: 'conv__tags' }, h('span', { class: `tag tag--${s.status === 'closed' ? 'closed' : 'open'}`,
           text: s.status === 'closed' ? `Closed${s.agent_name ? ` · ${s.agent_name}` : ''}` : 'Open' }))),
-      h('span', { class: 'conv__row' }, h('span', { class: 'conv__preview', text: s.last_body || '' }))))));
+      h('span', { class: 'conv__row' }, h('span', { class: 'conv__preview', text: s.last_body || '' })),
+      tagLabels(s)))));
   }
 
   #say(text) {

@@ -30,6 +30,7 @@ import { isWaiting, leftMessageBadge, routingText } from './conversations.js';
 import { TransferMenu } from './transfer_menu.js';
 import { SavedReplies } from './saved_replies.js';
 import { VisitorHistory } from './visitor_history.js';
+import { ConversationTags } from './conversation_tags.js';
 
 const MAX_MESSAGE_CHARS = 4000;
 
@@ -49,6 +50,7 @@ export class ConversationView {
   #page; // which page of the site the visitor is on
   #rating; // the visitor's rating, once the conversation ended
   #history; // the visitor's earlier conversations
+  #tags; // the conversation's tags
   #identity; // the e-mail address of a visitor the website identified
   #pageLink;
   #end;
@@ -91,6 +93,16 @@ export class ConversationView {
     this.#identity = h('p', { class: 'view__identity', testid: 'visitor-identity', hidden: true,
       title: 'Your website signed this address: the visitor is signed in to it.' });
     this.#history = new VisitorHistory({ onOpen: (id) => this.show(id) });
+    this.#tags = new ConversationTags({
+      onChange: (id, tags) => {
+        const s = this.#list.get(id);
+        if (s) this.#list.upsert({ ...s, tags });
+        if (id !== this.#current) return;
+        if (s) this.#renderHeader();
+        else this.#tags.setConversation({ id, tags }); // one the list doesn't hold (an earlier conversation)
+      },
+      onError: (text) => this.#showNotice(text),
+    });
     this.#end = h('button', { type: 'button', class: 'button button--danger', testid: 'end-conversation', onclick: () => this.#endConversation() },
       'End conversation');
     // The conversation's summary comes from the server once transferred: waiting, or the colleague's.
@@ -138,7 +150,7 @@ export class ConversationView {
 
     this.#empty = h('div', { class: 'view__empty' }, h('p', { text: 'Select a conversation on the left.' }));
     this.#panel = h('section', { class: 'view__panel', hidden: true },
-      h('header', { class: 'view__header' }, h('div', { class: 'view__heading' }, this.#title, this.#identity, this.#meta, this.#page, this.#rating, this.#history.element), escalation?.button, this.#transfer.element, this.#end),
+      h('header', { class: 'view__header' }, h('div', { class: 'view__heading' }, this.#title, this.#identity, this.#meta, this.#page, this.#rating, this.#history.element, this.#tags.element), escalation?.button, this.#transfer.element, this.#end),
       h('div', { class: 'view__main' },
         callPanel?.element,
         h('div', { class: 'view__chat' },
@@ -321,6 +333,7 @@ export class ConversationView {
     this.#meta.textContent = [s.site_name, state].filter(Boolean).join(' · ');
     this.#renderPage(s);
     this.#renderRating(s);
+    this.#tags.setConversation({ ...s, id });
     this.#identity.hidden = !s.visitor_email;
     this.#identity.textContent = s.visitor_email ? `${s.visitor_email} · signed in on your website` : '';
     this.#renderContact(s);

@@ -230,6 +230,7 @@ export class ConversationList {
       h('span', { class: 'conv__row' },
         h('span', { class: 'conv__preview', text: s.last_body || 'No message yet' }),
         unread ? h('span', { class: 'conv__unread', title: 'Unread', 'aria-label': 'Unread' }) : null),
+      tagLabels(s),
     );
   }
 
@@ -259,4 +260,10 @@ function sectionOf(s) {
 
 function byActivity(a, b) {
   return (b.summary.updated_at || 0) - (a.summary.updated_at || 0);
+}
+
+/** The agents' tags of summary s, as a line of small labels (null when it has none). */
+export function tagLabels(s) {
+  if (!Array.isArray(s.tags) || !s.tags.length) return null;
+  return h('span', { class: 'conv__labels' }, s.tags.map((t) => h('span', { class: 'conv__label', testid: 'conversation-item-tag', text: t })));
 }
