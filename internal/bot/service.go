@@ -60,6 +60,8 @@ type Delivery struct {
 	Body   []byte
 	// GiveUp is called once when the delivery failed for good.
 	GiveUp func()
+	// Outcome, when set, is told once how the delivery ended: nil when the receiver took it, else the last error.
+	Outcome func(err error)
 }
 
 // Webhooks posts signed webhooks without blocking the caller.

@@ -88,4 +88,7 @@ func TestTheAdminSendsTheChatsToTheCRM(t *testing.T) {
 	if strings.Join(got, " | ") != "message: Do you deliver on Saturdays? | message: Yes, in the morning." || n != 2 {
 		t.Fatalf("the CRM got %d: %q", n, got)
 	}
+	admin.reload()
+	last := byTestID("document", "admin-webhook-last-delivery")
+	admin.waitFor("the admin sees the CRM took them", last+"?.innerText.startsWith('Last delivery taken at')")
 }

@@ -10,6 +10,7 @@ package integrations
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -112,6 +113,21 @@ func (d *Dispatcher) webhooks(ctx context.Context) []store.Webhook {
 	return hooks
 }
 
+// record returns what notes, for the admin, how a delivery of webhook id ended.
+func (d *Dispatcher) record(id string) func(err error) {
+	return func(err error) {
+		result := store.WebhookOK
+		if err != nil {
+			result = err.Error()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := d.st.RecordWebhookDelivery(ctx, id, result, d.now()); err != nil {
+			d.log.Warn("webhooks: record a delivery", slog.String("webhook_id", id), slog.Any("error", err))
+		}
+	}
+}
+
 func (d *Dispatcher) dispatch(ctx context.Context, b batch) {
 	hooks := d.webhooks(ctx)
 	var summary *notify.SummaryView
@@ -134,12 +150,9 @@ func (d *Dispatcher) dispatch(ctx context.Context, b batch) {
 			if err != nil {
 				continue
 			}
-			id, url := w.ID, w.URL
-			giveUp := func() {
-				d.log.Warn("webhook failed for good", slog.String("webhook_id", id), slog.String("url", url), slog.String("delivery_id", p.DeliveryID))
-			}
-			if !d.send.Send(bot.Delivery{ID: p.DeliveryID, URL: w.URL, Secret: w.Secret, Body: body, GiveUp: giveUp}) {
+			if !d.send.Send(bot.Delivery{ID: p.DeliveryID, URL: w.URL, Secret: w.Secret, Body: body, Outcome: d.record(w.ID)}) {
 				d.log.Warn("webhooks: the delivery queue is full", slog.String("webhook_id", w.ID))
+				d.record(w.ID)(errors.New("the delivery queue was full: the event was not sent"))
 			}
 		}
 	}

@@ -21,6 +21,14 @@ type webhookJSON struct {
 	SiteID  string   `json:"site_id"`
 	Events  []string `json:"events"`
 	Enabled bool     `json:"enabled"`
+	// LastDelivery is how the last delivery ended, or null before any.
+	LastDelivery *webhookDelivery `json:"last_delivery"`
+}
+
+type webhookDelivery struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+	At    int64  `json:"at"`
 }
 
 func viewWebhook(w store.Webhook) webhookJSON {
@@ -28,7 +36,14 @@ func viewWebhook(w store.Webhook) webhookJSON {
 	if events == nil {
 		events = []string{}
 	}
-	return webhookJSON{ID: w.ID, URL: w.URL, Secret: w.Secret, SiteID: w.SiteID, Events: events, Enabled: w.Enabled}
+	out := webhookJSON{ID: w.ID, URL: w.URL, Secret: w.Secret, SiteID: w.SiteID, Events: events, Enabled: w.Enabled}
+	if w.LastResult != "" {
+		out.LastDelivery = &webhookDelivery{OK: w.LastResult == store.WebhookOK, At: w.LastAt.UnixMilli()}
+		if !out.LastDelivery.OK {
+			out.LastDelivery.Error = w.LastResult
+		}
+	}
+	return out
 }
 
 type webhookInput struct {

@@ -18,7 +18,13 @@ type Webhook struct {
 	Enabled   bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// LastResult is how the last delivery ended ("" before any: WebhookOK, or the error), at LastAt.
+	LastResult string
+	LastAt     time.Time
 }
+
+// WebhookOK is the LastResult of a delivery its receiver took.
+const WebhookOK = "ok"
 
 // Wants reports whether the webhook sends an event of type typ on site siteID.
 func (w Webhook) Wants(siteID, typ string) bool {
@@ -27,11 +33,17 @@ func (w Webhook) Wants(siteID, typ string) bool {
 
 const webhookCols = "id, url, secret, site_id, events, enabled, created_at, updated_at"
 
+// webhookRead is webhookCols and the last delivery's result.
+const webhookRead = webhookCols + ", last_result, last_at"
+
 func scanWebhook(sc interface{ Scan(...any) error }) (Webhook, error) {
 	var w Webhook
 	var events string
-	var created, updated int64
-	err := sc.Scan(&w.ID, &w.URL, &w.Secret, &w.SiteID, &events, &w.Enabled, &created, &updated)
+	var created, updated, lastAt int64
+	err := sc.Scan(&w.ID, &w.URL, &w.Secret, &w.SiteID, &events, &w.Enabled, &created, &updated, &w.LastResult, &lastAt)
+	if lastAt > 0 {
+		w.LastAt = fromMS(lastAt)
+	}
 	if events != "" {
 		w.Events = strings.Split(events, ",")
 	}
@@ -41,13 +53,13 @@ func scanWebhook(sc interface{ Scan(...any) error }) (Webhook, error) {
 
 // Webhooks lists the webhooks, oldest first.
 func (s *Store) Webhooks(ctx context.Context) ([]Webhook, error) {
-	rows, err := s.q().query(ctx, "SELECT "+webhookCols+" FROM webhooks ORDER BY created_at, id")
+	rows, err := s.q().query(ctx, "SELECT "+webhookRead+" FROM webhooks ORDER BY created_at, id")
 	return scanAll(rows, err, func(rows interface{ Scan(...any) error }) (Webhook, error) { return scanWebhook(rows) })
 }
 
 // Webhook returns one webhook; an unknown id is ErrNotFound.
 func (s *Store) Webhook(ctx context.Context, id string) (Webhook, error) {
-	return scanWebhook(s.q().row(ctx, "SELECT "+webhookCols+" FROM webhooks WHERE id = ?", id))
+	return scanWebhook(s.q().row(ctx, "SELECT "+webhookRead+" FROM webhooks WHERE id = ?", id))
 }
 
 // CreateWebhook stores a new webhook. A site that doesn't exist is ErrNotFound.
@@ -81,6 +93,16 @@ func (s *Store) UpdateWebhook(ctx context.Context, w Webhook, now time.Time) (We
 	}
 	w.UpdatedAt = now
 	return w, nil
+}
+
+// RecordWebhookDelivery notes how a delivery of webhook id ended (WebhookOK, or the error). A delivery that ended
+// before the one on record doesn't replace it.
+func (s *Store) RecordWebhookDelivery(ctx context.Context, id, result string, at time.Time) error {
+	if len(result) > 500 {
+		result = result[:500]
+	}
+	_, err := s.q().exec(ctx, "UPDATE webhooks SET last_result = ?, last_at = ? WHERE id = ? AND last_at <= ?", result, ms(at), id, ms(at))
+	return err
 }
 
 // DeleteWebhook removes a webhook; an unknown id is ErrNotFound.

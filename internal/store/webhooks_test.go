@@ -22,8 +22,15 @@ func TestWebhooks(t *testing.T) {
 		if _, err := s.CreateWebhook(ctx, Webhook{URL: "https://x.test", Secret: "k", SiteID: "st_nope", Events: []string{EventMessage}}, now); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("a webhook on an unknown site: %v", err)
 		}
+		if err := s.RecordWebhookDelivery(ctx, w.ID, "webhook: status 500", now.Add(2*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RecordWebhookDelivery(ctx, w.ID, WebhookOK, now.Add(time.Second)); err != nil { // ended earlier
+			t.Fatal(err)
+		}
 		got, err := s.Webhook(ctx, w.ID)
-		if err != nil || got.URL != w.URL || got.Secret != "k1" || len(got.Events) != 2 || !got.Enabled {
+		if err != nil || got.URL != w.URL || got.Secret != "k1" || len(got.Events) != 2 || !got.Enabled ||
+			got.LastResult != "webhook: status 500" || !got.LastAt.Equal(now.Add(2*time.Second)) {
 			t.Fatalf("read: %+v %v", got, err)
 		}
 		if !got.Wants(f.site.ID, EventMessage) || got.Wants(f.site.ID, EventAssigned) || got.Wants("st_other", EventMessage) {

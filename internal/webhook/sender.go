@@ -97,6 +97,9 @@ var errPermanent = errors.New("webhook: refused by the receiver")
 func (s *Sender) attempt(ctx context.Context, j job) {
 	err := s.post(ctx, j.d)
 	if err == nil {
+		if j.d.Outcome != nil {
+			j.d.Outcome(nil)
+		}
 		return
 	}
 	if ctx.Err() != nil {
@@ -105,9 +108,7 @@ func (s *Sender) attempt(ctx context.Context, j job) {
 	j.attempt++
 	if errors.Is(err, errPermanent) || j.attempt >= s.cfg.Attempts {
 		s.log.Warn("webhook failed", slog.String("delivery_id", j.d.ID), slog.Int("attempts", j.attempt), slog.Any("error", err))
-		if j.d.GiveUp != nil {
-			j.d.GiveUp()
-		}
+		s.giveUp(j.d, err)
 		return
 	}
 	// Retry later without holding a worker: a slow bot must not delay the others.
@@ -119,11 +120,18 @@ func (s *Sender) attempt(ctx context.Context, j job) {
 		select {
 		case s.queue <- j:
 		default:
-			if j.d.GiveUp != nil {
-				j.d.GiveUp()
-			}
+			s.giveUp(j.d, fmt.Errorf("webhook: the delivery queue is full (last error: %w)", err))
 		}
 	})
+}
+
+func (s *Sender) giveUp(d bot.Delivery, err error) {
+	if d.GiveUp != nil {
+		d.GiveUp()
+	}
+	if d.Outcome != nil {
+		d.Outcome(err)
+	}
 }
 
 // post makes one attempt. A 2xx answer is a success; 408, 429 and 5xx (and network errors) may be retried; any

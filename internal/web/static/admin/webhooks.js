@@ -73,7 +73,11 @@ export class WebhooksPanel {
       actions.push(renew, this.#md.deleteButton({ item: hook, testid: 'admin-delete-webhook', message,
         question: `Delete the webhook to ${hook.url}?`, path: `/api/admin/webhooks/${encodeURIComponent(hook.id)}`,
         done: 'The webhook is deleted.' }));
+      const last = hook.last_delivery;
+      const when = last ? new Date(last.at).toLocaleString() : '';
       secret = h('div', { class: 'field' },
+        h('p', { class: last && !last.ok ? 'field__error' : 'field__hint', testid: 'admin-webhook-last-delivery',
+          text: !last ? 'Nothing sent yet.' : last.ok ? `Last delivery taken at ${when}.` : `Last delivery failed at ${when}: ${last.error}` }),
         h('label', { text: 'Secret' }),
         h('p', { class: 'field__hint', text: 'Your system checks each webhook with it: HMAC-SHA256 of X-Parley-Timestamp, a dot and the body.' }),
         copyable({ value: hook.secret, rows: '1', testid: 'admin-webhook-secret', label: 'Secret of the webhook', copyTestid: 'copy-webhook-secret' }));
