@@ -454,6 +454,31 @@ func (s *Service) VisitorTyping(ctx context.Context, v Visitor, convID string, t
 	return nil
 }
 
+// VisitorRead notes that the visitor has seen their conversation up to seq, and tells its agent's desks (read
+// receipts: "Seen").
+func (s *Service) VisitorRead(ctx context.Context, v Visitor, convID string, seq int64) error {
+	c, changed, err := s.store.MarkVisitorRead(ctx, convID, v.SiteID, v.ID, seq)
+	if err != nil {
+		return mapErr(err)
+	}
+	if changed {
+		s.notify.Read(ctx, notify.SiteSubject(c.SiteID), c.AgentID, notify.ReadView{ConversationID: c.ID, Reader: store.ReaderVisitor, Seq: seq})
+	}
+	return nil
+}
+
+// AgentRead notes that the conversation's agent has seen it up to seq, and tells the visitor.
+func (s *Service) AgentRead(ctx context.Context, a Agent, convID string, seq int64) error {
+	c, changed, err := s.store.MarkAgentRead(ctx, convID, a.ID, seq)
+	if err != nil {
+		return mapErr(err)
+	}
+	if changed {
+		s.notify.Read(ctx, notify.VisitorSubject(c.VisitorID), c.AgentID, notify.ReadView{ConversationID: c.ID, Reader: store.ReaderAgent, Seq: seq})
+	}
+	return nil
+}
+
 // AgentTyping tells the visitor that the agent is typing.
 func (s *Service) AgentTyping(ctx context.Context, a Agent, convID string, typing bool) error {
 	c, err := s.store.Conversation(ctx, convID)

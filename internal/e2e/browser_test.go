@@ -254,13 +254,19 @@ func bodies(ms []message, want ...string) []string {
 // loginDesk logs an agent in to the desk and makes them available for chat.
 func loginDesk(a *tab, url, email string) {
 	a.t.Helper()
+	signInDesk(a, url, email)
+	setAvailable(a, "chat")
+}
+
+// signInDesk logs an agent in to the desk, who stays offline.
+func signInDesk(a *tab, url, email string) {
+	a.t.Helper()
 	a.navigate(url + "/desk/")
 	a.typeInto(byTestID("document", "login-email"), email)
 	a.typeInto(byTestID("document", "login-password"), demo.Password)
 	a.click(byTestID("document", "login-submit"))
 	toggle := byTestID("document", "presence-chat")
 	a.waitFor("the desk shows the agent's presence", toggle+" && "+toggle+".dataset.status !== 'unknown'")
-	setAvailable(a, "chat")
 }
 
 // chatWithAna signs Ana in to the desk (available for chat), has the visitor start a chat with text, and waits

@@ -358,3 +358,24 @@ func TestASiteIdentifiesItsVisitorFromJavaScript(t *testing.T) {
 	item := byTestID("document", "conversation-item")
 	ana.waitFor("the list names the customer", visible(item)+" && "+item+".innerText.includes('Jo Lambert')")
 }
+
+// A chat nobody could take waits in the group: Ana and Ben both have it on screen, and the note Ben writes on it
+// shows on Ana's desk at once, without a reload.
+func TestANoteReachesAColleagueLive(t *testing.T) {
+	env := apptest.Start(t, nil)
+	browser := newBrowser(t)
+	visitor, ana, ben := newTab(t, browser, "visitor"), newTab(t, browser, "Ana"), newTab(t, browser, "Ben")
+
+	startChat(visitor, env.URL, "Nobody there? I need a quote")
+	signInDesk(ana, env.URL, demo.AnaEmail)
+	signInDesk(ben, env.URL, demo.BenEmail)
+	for _, agent := range []*tab{ana, ben} {
+		agent.click(byTestID("document", "conversation-item"))
+		agent.waitFor("the waiting chat is on screen", hasMessage("document", "visitor", "need a quote"))
+	}
+	ben.click(byTestID("document", "composer-note"))
+	ben.typeInto(byTestID("document", "message-input"), "I'll call them back at 3 pm")
+	ben.click(byTestID("document", "send-message"))
+	note := byTestID("document", "note")
+	ana.waitFor("Ben's note shows on Ana's desk", note+"?.innerText.includes('call them back at 3 pm') && "+note+".innerText.includes('Note by Ben')")
+}

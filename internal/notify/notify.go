@@ -28,6 +28,7 @@ const (
 	KindEvent         = "event"
 	KindConversation  = "conversation"
 	KindTyping        = "typing"
+	KindRead          = "read"
 	KindRevoke        = "revoke"
 	KindOffer         = "offer"
 	KindOfferEnded    = "offer.ended"
@@ -62,6 +63,7 @@ type Notice struct {
 	CallInvite    *InviteView        `json:"call_invite,omitempty"`
 	CallQuality   *CallQualityView   `json:"call_quality,omitempty"`
 	Note          *NoteView          `json:"note,omitempty"`
+	Read          *ReadView          `json:"read,omitempty"`
 	// ReceivedAt is when the frame that caused this notice reached the server (Unix nanoseconds), for the
 	// delivery latency metric.
 	ReceivedAt int64 `json:"received_at,omitempty"`
@@ -72,6 +74,13 @@ type TypingView struct {
 	ConversationID string `json:"conversation_id"`
 	Author         string `json:"author"`
 	Typing         bool   `json:"typing"`
+}
+
+// ReadView says that one side has seen a conversation up to Seq (docs/protocol.md, `read`).
+type ReadView struct {
+	ConversationID string `json:"conversation_id"`
+	Reader         string `json:"reader"` // visitor or agent
+	Seq            int64  `json:"seq"`
 }
 
 // OfferView is an offer ringing on a desk (docs/protocol.md, OFFER).
@@ -176,6 +185,12 @@ func (n *Notifier) Summary(ctx context.Context, convID string) {
 func (n *Notifier) SummaryOf(ctx context.Context, sm store.Summary) {
 	v := ViewSummary(sm)
 	n.publish(ctx, SiteSubject(sm.SiteID), Notice{Kind: KindConversation, AgentID: sm.AgentID, Conversation: &v})
+}
+
+// Read tells the other side how far one side has read a conversation: a visitor's reading goes to the site's
+// desks (agentID: the conversation's agent), an agent's to the visitor's subject.
+func (n *Notifier) Read(ctx context.Context, subject, agentID string, r ReadView) {
+	n.publish(ctx, subject, Notice{Kind: KindRead, AgentID: agentID, Read: &r})
 }
 
 // Typing tells one side that the other is typing.

@@ -96,6 +96,8 @@ type SummaryView struct {
 	VisitorEmail string `json:"visitor_email,omitempty"`
 	// Tags are the agents' tags on the conversation, in alphabetical order.
 	Tags []string `json:"tags"`
+	// VisitorReadSeq is the last seq the visitor has seen (read receipts).
+	VisitorReadSeq int64 `json:"visitor_read_seq"`
 }
 
 // RatingView is a visitor's rating of a conversation (docs/protocol.md, RATING).
@@ -110,7 +112,7 @@ func ViewSummary(s store.Summary) SummaryView {
 		VisitorLabel: VisitorLabel(s.VisitorID), Status: s.Status, AgentID: s.AgentID, AgentName: s.AgentName,
 		LastSeq: s.LastSeq, LastBody: s.LastBody, UpdatedAt: s.UpdatedAt.UnixMilli(), Routing: s.Routing, RoutingReason: s.RoutingReason,
 		ContactEmail: s.ContactEmail,
-		PageURL:      s.PageURL, PageTitle: s.PageTitle, Tags: s.Tags}
+		PageURL:      s.PageURL, PageTitle: s.PageTitle, Tags: s.Tags, VisitorReadSeq: s.VisitorReadSeq}
 	if v.Tags == nil {
 		v.Tags = []string{}
 	}

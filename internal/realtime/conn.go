@@ -204,7 +204,7 @@ func (c *conn) bad(id string, e *protoError) {
 // frameLabel keeps the metric's label set small whatever clients send.
 func frameLabel(t string) string {
 	switch t {
-	case "hello", "message.send", "typing", "conversation.end", "ping", "pong", "presence.set", "offer.accept",
+	case "hello", "message.send", "typing", "read", "conversation.end", "ping", "pong", "presence.set", "offer.accept",
 		"offer.decline", "conversation.claim", "queue.leave", "contact.leave", "call.request", "call.connect",
 		"call.candidate", "call.media", "call.hangup", "call.invite", "call.invite.answer":
 		return t
@@ -266,6 +266,8 @@ func (c *conn) deliver(n *notify.Notice) error {
 	switch n.Kind {
 	case notify.KindTyping:
 		return c.write(outFrame{V: Version, Type: "typing", Data: n.Typing})
+	case notify.KindRead:
+		return c.write(outFrame{V: Version, Type: "read", Data: n.Read})
 	case notify.KindConversation:
 		return c.write(outFrame{V: Version, Type: "conversation", Data: n.Conversation})
 	case notify.KindOffer:

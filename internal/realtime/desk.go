@@ -122,6 +122,12 @@ func (d *deskConn) request(ctx context.Context, c *conn, env envelope, received 
 			return nil, err
 		}
 		return nil, chatError(d.hub.chat.AgentTyping(ctx, d.agent(), m.ConversationID, m.Typing))
+	case "read":
+		var m readData
+		if err := decode(env, &m); err != nil {
+			return nil, err
+		}
+		return struct{}{}, chatError(d.hub.chat.AgentRead(ctx, d.agent(), m.ConversationID, m.Seq))
 	case "conversation.end":
 		var m endData
 		if err := decode(env, &m); err != nil {
@@ -259,6 +265,8 @@ func (d *deskConn) visible(n *notify.Notice) bool {
 		return true
 	case notify.KindTyping:
 		return n.Typing != nil && n.Typing.Author == store.AuthorVisitor && n.AgentID == d.account.ID
+	case notify.KindRead:
+		return n.Read != nil && n.Read.Reader == store.ReaderVisitor && n.AgentID != "" && n.AgentID == d.account.ID
 	case notify.KindEvent, notify.KindNote:
 		return n.AgentID == "" || n.AgentID == d.account.ID
 	}

@@ -133,6 +133,11 @@ type sendData struct {
 	InvitationID string `json:"invitation_id"`
 }
 
+type readData struct {
+	ConversationID string `json:"conversation_id"`
+	Seq            int64  `json:"seq"`
+}
+
 type typingData struct {
 	ConversationID string `json:"conversation_id"`
 	Typing         bool   `json:"typing"`

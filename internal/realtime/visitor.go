@@ -46,6 +46,8 @@ type conversationState struct {
 	ID      string `json:"id"`
 	Status  string `json:"status"`
 	LastSeq int64  `json:"last_seq"`
+	// AgentReadSeq is how far the conversation's agent has read it (read receipts).
+	AgentReadSeq int64 `json:"agent_read_seq"`
 }
 
 // ServeVisitor serves a visitor socket for site. The caller has checked the site and the request's origin.
@@ -80,13 +82,13 @@ func (h *Hub) ServeVisitor(w http.ResponseWriter, r *http.Request, site store.Si
 			continue
 		}
 		resume[id] = seq
-		welcome.Conversation = &conversationState{ID: cv.ID, Status: cv.Status, LastSeq: cv.LastSeq}
+		welcome.Conversation = &conversationState{ID: cv.ID, Status: cv.Status, LastSeq: cv.LastSeq, AgentReadSeq: cv.AgentReadSeq}
 	}
 	if open, err := h.store.OpenConversation(ctx, site.ID, visitorID); err == nil {
 		if _, ok := resume[open.ID]; !ok {
 			resume[open.ID] = 0
 		}
-		welcome.Conversation = &conversationState{ID: open.ID, Status: open.Status, LastSeq: open.LastSeq}
+		welcome.Conversation = &conversationState{ID: open.ID, Status: open.Status, LastSeq: open.LastSeq, AgentReadSeq: open.AgentReadSeq}
 	}
 	openConv := ""
 	if welcome.Conversation != nil && welcome.Conversation.Status == store.StatusOpen {
@@ -157,6 +159,12 @@ func (v *visitorConn) request(ctx context.Context, c *conn, env envelope, receiv
 			return nil, err
 		}
 		return nil, chatError(v.hub.chat.VisitorTyping(ctx, v.visitor, d.ConversationID, d.Typing))
+	case "read":
+		var d readData
+		if err := decode(env, &d); err != nil {
+			return nil, err
+		}
+		return struct{}{}, chatError(v.hub.chat.VisitorRead(ctx, v.visitor, d.ConversationID, d.Seq))
 	case "page":
 		var d pageData
 		if err := decode(env, &d); err != nil {
@@ -276,6 +284,8 @@ func (v *visitorConn) visible(n *notify.Notice) bool {
 		return true
 	case notify.KindTyping:
 		return n.Typing != nil && n.Typing.Author != store.AuthorVisitor
+	case notify.KindRead:
+		return n.Read != nil && n.Read.Reader == store.ReaderAgent
 	}
 	return false
 }

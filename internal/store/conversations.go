@@ -42,6 +42,9 @@ type Conversation struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	ClosedAt  time.Time // zero while open
+	// VisitorReadSeq and AgentReadSeq are the last seq the visitor, and the conversation's agent, have seen.
+	VisitorReadSeq int64
+	AgentReadSeq   int64
 }
 
 // Event is one numbered entry of a conversation: a message, an assignment, its end. Seq runs 1, 2, 3, ... in each
@@ -75,14 +78,15 @@ type Appended struct {
 // Last is the last event written: the message, for a write that stored one.
 func (a Appended) Last() Event { return a.Events[len(a.Events)-1] }
 
-const convCols = "id, site_id, visitor_id, status, agent_id, last_seq, created_at, updated_at, closed_at"
+const convCols = "id, site_id, visitor_id, status, agent_id, last_seq, created_at, updated_at, closed_at, visitor_read_seq, agent_read_seq"
 
 func scanConv(sc interface{ Scan(...any) error }) (Conversation, error) {
 	var c Conversation
 	var agent sql.NullString
 	var closed sql.NullInt64
 	var created, updated int64
-	if err := sc.Scan(&c.ID, &c.SiteID, &c.VisitorID, &c.Status, &agent, &c.LastSeq, &created, &updated, &closed); err != nil {
+	if err := sc.Scan(&c.ID, &c.SiteID, &c.VisitorID, &c.Status, &agent, &c.LastSeq, &created, &updated, &closed,
+		&c.VisitorReadSeq, &c.AgentReadSeq); err != nil {
 		return Conversation{}, notFound(err)
 	}
 	c.AgentID = agent.String
@@ -429,7 +433,7 @@ type Summary struct {
 }
 
 const summarySelect = `SELECT c.id, c.site_id, c.visitor_id, c.status, c.agent_id, c.last_seq, c.created_at, c.updated_at,
-	c.closed_at, s.name, COALESCE(a.name, ''), c.routing, c.contact_email, c.page_url, c.page_title,
+	c.closed_at, c.visitor_read_seq, c.agent_read_seq, s.name, COALESCE(a.name, ''), c.routing, c.contact_email, c.page_url, c.page_title,
 	COALESCE((SELECT e.body FROM events e WHERE e.conversation_id = c.id AND e.type = 'message' ORDER BY e.seq DESC LIMIT 1), ''),
 	COALESCE(r.score, 0), COALESCE(r.comment, ''), COALESCE(vi.name, ''), COALESCE(vi.email, ''),
 	CASE WHEN c.routing IN ('refused', 'expired') THEN COALESCE((SELECT rq.reason FROM routing_requests rq
@@ -449,7 +453,7 @@ func scanSummaries(rows *sql.Rows) ([]Summary, error) {
 		var created, updated int64
 		var tags string
 		if err := rows.Scan(&sm.ID, &sm.SiteID, &sm.VisitorID, &sm.Status, &agent, &sm.LastSeq, &created, &updated, &closed,
-			&sm.SiteName, &sm.AgentName, &sm.Routing, &sm.ContactEmail, &sm.PageURL, &sm.PageTitle, &sm.LastBody,
+			&sm.VisitorReadSeq, &sm.AgentReadSeq, &sm.SiteName, &sm.AgentName, &sm.Routing, &sm.ContactEmail, &sm.PageURL, &sm.PageTitle, &sm.LastBody,
 			&sm.RatingScore, &sm.RatingComment, &sm.VisitorName, &sm.VisitorEmail, &sm.RoutingReason, &tags); err != nil {
 			return nil, err
 		}

@@ -157,6 +157,7 @@ export class ConversationView {
           this.#contact, this.#body, this.#typing.element, this.#notice, escalation?.status, this.#claimBar, this.#closedNote,
           this.#composer)));
     this.element = h('main', { class: 'view' }, callPanel?.returnBar, this.#empty, this.#panel);
+    document.addEventListener('visibilitychange', this.#onVisibility);
     acceptFiles(this.#panel, {
       onFiles: (files) => this.#sendFiles(files),
       accept: () => this.#attach.maxBytes > 0 && this.#mode === 'reply' && !this.#input.disabled,
@@ -221,6 +222,8 @@ export class ConversationView {
   applySummary(summary) {
     if (summary.id === this.#current) this.#renderHeader();
     const pane = this.#panes.get(summary.id);
+    if (pane && summary.visitor_read_seq > 0) pane.transcript.markSeen('agent', summary.visitor_read_seq);
+    if (pane && summary.id === this.#current) this.#sendRead(pane); // taken by this agent: the visitor may see it read
     if (pane && summary.status === 'closed') this.#setClosed(pane);
   }
 
@@ -230,7 +233,14 @@ export class ConversationView {
     this.#typing.set(d.typing, `${label} is typing…`);
   }
 
+  // Back to the desk's tab: what is on screen is read now.
+  #onVisibility = () => {
+    const pane = this.#panes.get(this.#current);
+    if (pane) this.#sendRead(pane);
+  };
+
   destroy() {
+    document.removeEventListener('visibilitychange', this.#onVisibility);
     this.#typingSender?.stop();
   }
 
@@ -250,7 +260,7 @@ export class ConversationView {
         return ev.author_name || t('transcript.agent');
       },
     });
-    pane = { id, transcript, closed: false, inCall: false, callSeq: 0, loading: null };
+    pane = { id, transcript, closed: false, inCall: false, callSeq: 0, loading: null, readSent: 0 };
     this.#panes.set(id, pane);
     return pane;
   }
@@ -263,6 +273,8 @@ export class ConversationView {
       .then(({ conversation, events, notes }) => {
         if (conversation) this.#list.upsert(conversation);
         for (const ev of events || []) this.#addEvent(pane, ev);
+        if (conversation && conversation.visitor_read_seq > 0) pane.transcript.markSeen('agent', conversation.visitor_read_seq);
+        this.#sendRead(pane);
         for (const note of notes || []) pane.transcript.addNote(note);
         if (conversation && conversation.status === 'closed') this.#setClosed(pane);
         if (pane.id === this.#current) this.#renderHeader();
@@ -284,7 +296,28 @@ export class ConversationView {
       pane.inCall = ev.type === 'call_started';
       if (pane.id === this.#current) this.#renderHeader();
     }
-    if (pane.id === this.#current) this.#list.markRead(pane.id, pane.transcript.lastSeq);
+    if (pane.id === this.#current) {
+      this.#list.markRead(pane.id, pane.transcript.lastSeq);
+      this.#sendRead(pane);
+    }
+  }
+
+  /** A `read` frame: the visitor has read a conversation up to a seq ("Seen" under the agent's reply). */
+  applyRead(d) {
+    if (d && d.reader === 'visitor') this.#panes.get(d.conversation_id)?.transcript.markSeen('agent', d.seq);
+  }
+
+  // Tells the visitor how far the agent has read their conversation (the widget shows "Seen"): the agent's own
+  // conversation, on screen, in a tab they are looking at.
+  #sendRead(pane) {
+    const s = this.#list.get(pane.id);
+    const seq = pane.transcript.lastSeq;
+    if (pane.id !== this.#current || pane.closed || !s || s.agent_id !== this.#account.id) return;
+    if (document.visibilityState !== 'visible' || seq <= (pane.readSent || 0)) return;
+    pane.readSent = seq;
+    this.#client.request('read', { conversation_id: pane.id, seq }).catch(() => {
+      if (pane.readSent === seq) pane.readSent = 0;
+    });
   }
 
   #setClosed(pane) {

@@ -132,6 +132,7 @@ class Desk {
     });
     c.on('typing', (d) => this.#view.applyTyping(d));
     c.on('note', (note) => this.#view.applyNote(note));
+    c.on('read', (d) => this.#view.applyRead(d));
     c.on('close', ({ wasOpen }) => wasOpen || this.#checkSession());
     c.on('terminated', ({ code }) => {
       if (code === 4502) this.#finish(SESSION_ENDED);

@@ -19,6 +19,7 @@ const messages = {
     'transcript.sending': 'Sending…',
     'transcript.failed': 'Not sent: {reason}',
     'transcript.retry': 'Retry',
+    'transcript.seen': 'Seen',
     ...fileMessages.en,
     'transcript.transfer': 'The bot handed over',
     'transcript.transfer_video': 'The bot handed over, to video',

@@ -255,6 +255,8 @@ export class RealtimeClient {
         break;
       case 'conversation':
       case 'typing':
+      case 'read':
+      case 'note':
       case 'presence':
       case 'offer':
       case 'offer.ended':

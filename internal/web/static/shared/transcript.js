@@ -33,6 +33,7 @@ export class Transcript {
   #seen = new Set();
   #notes = new Set(); // note ids shown
   #lastSeq = 0;
+  #seenBy = null; // {author, seq}: the other side has read the viewer's (author's) messages up to seq
 
   /**
    * t: a translator with the transcript.* keys. viewer: 'visitor' or 'agent', whose messages are shown as "mine".
@@ -98,7 +99,27 @@ export class Transcript {
     this.#bySeq.set(seq, el);
     if (ev.client_msg_id) this.#byClientId.set(ev.client_msg_id, el);
     this.#place(el, ev.author === this.#viewer);
+    if (this.#seenBy && ev.author === this.#seenBy.author && seq <= this.#seenBy.seq) this.#renderSeen();
     return el;
+  }
+
+  /**
+   * The other side has read the conversation up to seq: "Seen" goes under the last message by author (the
+   * viewer's side) at or before it, and follows as they read on.
+   */
+  markSeen(author, seq) {
+    if (this.#seenBy && this.#seenBy.author === author && seq <= this.#seenBy.seq) return;
+    this.#seenBy = { author, seq };
+    this.#renderSeen();
+  }
+
+  #renderSeen() {
+    const { author, seq } = this.#seenBy;
+    for (const old of this.element.querySelectorAll('[data-testid="seen"]')) old.remove();
+    const read = [...this.element.querySelectorAll('[data-testid="message"][data-seq]')]
+      .filter((el) => el.dataset.author === author && Number(el.dataset.seq) <= seq);
+    const last = read[read.length - 1];
+    if (last) last.append(h('div', { class: 'msg__seen', testid: 'seen', text: this.#t('transcript.seen') }));
   }
 
   /**
@@ -170,6 +191,7 @@ export class Transcript {
   }
 
   clear() {
+    this.#seenBy = null;
     this.element.replaceChildren();
     this.#notes.clear();
     this.#bySeq.clear();

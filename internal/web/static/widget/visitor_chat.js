@@ -51,6 +51,7 @@ export class VisitorChat {
   #identitySent = ''; // the identity last told to the server, on this connection
   #open;
   #unreadPosted = -1;
+  #readSent = 0; // the seq last told to the server as read (read receipts)
   #restarts = 0;
   #restartsReset = null;
 
@@ -173,6 +174,10 @@ export class VisitorChat {
     c.on('hello', (data) => this.#onHello(data));
     c.on('helloError', (err) => err.code === 105 && this.#forgetConversation());
     c.on('event', (ev) => this.#onEvent(ev));
+    c.on('read', (d) => {
+      if (d.conversation_id === this.#convId && d.reader === 'agent') this.#transcript.markSeen('visitor', d.seq);
+    });
+    document.addEventListener('visibilitychange', () => this.#sendRead());
     c.on('typing', (d) => {
       if (d.conversation_id === this.#convId && d.author !== 'visitor') this.#chatbox.showTyping(d.typing, this.#agentName);
     });
@@ -299,6 +304,9 @@ export class VisitorChat {
 
   #onHello(data) {
     this.#onHelloConversation(data);
+    const conv = data.conversation;
+    if (conv && conv.id === this.#convId && conv.agent_read_seq > 0) this.#transcript.markSeen('visitor', conv.agent_read_seq);
+    this.#readSent = 0; // a new connection: say again how far the visitor has read
     this.#openWithBot();
     this.#call.applyHello(data);
     this.#sendPage();
@@ -414,6 +422,7 @@ export class VisitorChat {
 
   #adopt(id) {
     this.#convId = id;
+    this.#readSent = 0;
     this.#invitations.withdraw();
     this.#saved.adopt(id);
     this.#renderQueue();
@@ -579,12 +588,25 @@ export class VisitorChat {
     this.#postUnread();
   }
 
+  // Tells the agent how far the visitor has read (their desk shows "Seen"): while the chatbox is open in a tab the
+  // visitor is looking at.
+  #sendRead() {
+    const seq = this.#transcript.lastSeq;
+    if (!this.#open || !this.#convId || this.#ended || document.visibilityState !== 'visible' || seq <= this.#readSent) return;
+    if (!this.#client.ready) return;
+    this.#readSent = seq;
+    this.#client.request('read', { conversation_id: this.#convId, seq }).catch(() => {
+      if (this.#readSent === seq) this.#readSent = 0;
+    });
+  }
+
   // While the chatbox is open everything is read; while it is minimized (or not opened yet) messages from the other
   // side after read_seq are unread.
   #postUnread() {
     let count = 0;
     if (this.#open) {
       this.#saved.update({ read_seq: this.#transcript.lastSeq });
+      this.#sendRead();
     } else {
       const readSeq = this.#saved.readSeq;
       count = this.#incoming.filter((seq) => seq > readSeq).length;
