@@ -298,7 +298,7 @@ export class ConversationView {
     }
     if (pane.id === this.#current) {
       this.#list.markRead(pane.id, pane.transcript.lastSeq);
-      this.#sendRead(pane);
+      if (!pane.loading) this.#sendRead(pane); // a transcript being loaded says it once, at the end
     }
   }
 

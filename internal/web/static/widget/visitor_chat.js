@@ -18,6 +18,7 @@ import { fileErrorText, formatSize } from '/static/shared/attachments.js';
 import { ProactiveInvitations } from './invitations.js';
 
 const MAX_MESSAGE_CHARS = 4000; // realtime.max_message_chars; the server has the last word (error 104)
+const READ_DELAY_MS = 300; // reads told together (read receipts)
 
 export class VisitorChat {
   #t;
@@ -52,6 +53,7 @@ export class VisitorChat {
   #open;
   #unreadPosted = -1;
   #readSent = 0; // the seq last told to the server as read (read receipts)
+  #readTimer = null;
   #restarts = 0;
   #restartsReset = null;
 
@@ -591,6 +593,15 @@ export class VisitorChat {
   // Tells the agent how far the visitor has read (their desk shows "Seen"): while the chatbox is open in a tab the
   // visitor is looking at.
   #sendRead() {
+    // Events replayed after a reconnect come one by one: one read says the last of them.
+    if (this.#readTimer) return;
+    this.#readTimer = setTimeout(() => {
+      this.#readTimer = null;
+      this.#flushRead();
+    }, READ_DELAY_MS);
+  }
+
+  #flushRead() {
     const seq = this.#transcript.lastSeq;
     if (!this.#open || !this.#convId || this.#ended || document.visibilityState !== 'visible' || seq <= this.#readSent) return;
     if (!this.#client.ready) return;
