@@ -517,8 +517,11 @@ export class VisitorChat {
 
   // On a site with a bot, opening the chatbox opens a conversation (conversation.open), so the bot greets the
   // visitor before they write. Elsewhere the server answers null and the first message opens the conversation.
+  // Not for a visitor who opened a proactive invitation: their first message opens the conversation, which then
+  // starts with the invitation (the site's bot takes it from that message).
   async #openWithBot() {
     if (!this.#open || this.#convId || this.#creating || this.#opening || !this.#client.ready) return;
+    if (this.#invitations.accepted) return;
     this.#opening = true;
     try {
       const ack = await this.#client.request('conversation.open', {});
